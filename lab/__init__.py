@@ -1,0 +1,10 @@
+"""The lab: what the notebooks, the grader and ``manage.py workshop`` share.
+
+- ``stack``: is every service up (``doctor``)?
+- ``web``: submit the form of a variant over HTTP, as a browser would.
+- ``outcomes``: wait for what the worker did; read its failures from rq.
+- ``amplifier``: run every job the instant it is enqueued, on another thread.
+- ``race``: N trials of a variant, under the amplifier or live.
+- ``experiment``: failure rate against hold time, and its plot.
+- ``services``: start redis, the web and a worker for tests.
+"""

@@ -1,0 +1,112 @@
+"""The deterministic race amplifier.
+
+The race in the article depends on timing: the worker must pick the job up
+before the request commits. Under the amplifier that is certain. While it is
+active, every job enqueued from this thread is handed straight to an rq
+``SimpleWorker`` running on another thread, with its own database connection,
+and the enqueuing code continues only when that job has finished. It is as if
+a worker had been waiting at the queue and took the job the instant it
+arrived, before the view could take another step.
+
+Everything but the hand-off is real: ``.delay()`` runs, the job is saved in
+Redis, rq's own worker code performs it, and failures land in rq's
+``FailedJobRegistry``. Only the push onto the Redis list is skipped, so a
+live worker listening on the same queue can never take the job first.
+"""
+
+import logging
+import threading
+from contextlib import contextmanager
+
+from django.db import connections
+from rq import Queue, SimpleWorker
+from rq.timeouts import TimerDeathPenalty
+
+
+class ThreadWorker(SimpleWorker):
+    """An rq worker that can run off the main thread.
+
+    Signals are only delivered to the main thread, so the job timeout uses a
+    timer instead of SIGALRM and no signal handlers are installed.
+    """
+
+    death_penalty_class = TimerDeathPenalty
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.log = logging.getLogger("lab.amplifier")
+
+    def _install_signal_handlers(self):
+        pass
+
+
+def perform(queue, job_id):
+    """Perform one saved job on a new thread (with its own DB connection) and wait for it."""
+    errors = []
+
+    def work():
+        try:
+            job = queue.fetch_job(job_id)
+            worker = ThreadWorker([queue], connection=queue.connection)
+            worker.execute_job(job, queue)
+        except BaseException as error:  # reported on the caller's thread below
+            errors.append(error)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=work, name=f"amplifier-{job_id}")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+class Amplifier:
+    """Records the ids of the jobs it ran, in order (``amplifier.job_ids``)."""
+
+    def __init__(self):
+        self.job_ids = []
+        self._local = threading.local()
+
+    def _push_job_id(self, original):
+        def push_job_id(queue, job_id, pipeline=None, at_front=False):
+            pending = getattr(self._local, "pending", None)
+            if pending is None:
+                return original(queue, job_id, pipeline=pipeline, at_front=at_front)
+            pending.append(job_id)  # handed to a worker below instead of the Redis list
+
+        return push_job_id
+
+    def _enqueue_job(self, original):
+        def enqueue_job(queue, job, pipeline=None, at_front=False, unique=False):
+            if pipeline is not None or unique or getattr(self._local, "pending", None) is not None:
+                return original(queue, job, pipeline=pipeline, at_front=at_front, unique=unique)
+            self._local.pending = []
+            try:
+                job = original(queue, job, at_front=at_front)
+            finally:
+                pending, self._local.pending = self._local.pending, None
+            for job_id in pending:
+                self.job_ids.append(job_id)
+                perform(queue, job_id)
+            return job
+
+        return enqueue_job
+
+
+@contextmanager
+def amplifier():
+    """Run every job enqueued inside the block at once, on another thread.
+
+    >>> with amplifier() as amp:
+    ...     client.post("/variants/broken/", {...})
+    >>> amp.job_ids
+    """
+    amp = Amplifier()
+    saved = Queue.enqueue_job, Queue.push_job_id
+    Queue.enqueue_job = amp._enqueue_job(saved[0])
+    Queue.push_job_id = amp._push_job_id(saved[1])
+    try:
+        yield amp
+    finally:
+        Queue.enqueue_job, Queue.push_job_id = saved

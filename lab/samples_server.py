@@ -1,0 +1,35 @@
+"""Serve this project's sample pages from inside the current process.
+
+Under the amplifier nothing else need be running: the job fetches its sample
+page from this server, which runs the same Django app on a free port.
+"""
+
+import threading
+from contextlib import contextmanager
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from django.core.wsgi import get_wsgi_application
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serving():
+    """Yield the base URL (``http://127.0.0.1:PORT``) of the app, served on a thread."""
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), _ThreadingServer, _QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="samples-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -1,0 +1,131 @@
+"""Settings for the workshop project, read from the environment.
+
+Every value a learner or the containers may want to change comes from an
+environment variable (django-environ), with a default that works in local
+mode without any configuration at all.
+"""
+
+from pathlib import Path
+
+import environ
+
+env = environ.Env()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env.str("WORKSHOP_DATA_DIR", default=str(BASE_DIR / "data")))
+
+# A workshop project that only ever listens on loopback or inside the compose
+# network: a fixed development key is fine, and DEBUG shows learners the
+# full error pages they will want to read.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="workshop-only-not-a-secret")
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "web", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_extensions",
+    "django_rq",
+    "workshop_project.tasks",
+    "lab",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "workshop_project.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "workshop_project.wsgi.application"
+
+# --- Database -------------------------------------------------------------
+# SQLite in the data folder unless DATABASE_URL says otherwise. The test
+# database is a file too (never ":memory:"): the worker, running on another
+# connection or in another process, must see what a test committed.
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'workshop.sqlite3'}"),
+    # A second alias, for the lesson on what django-rq's on_db_commit mode
+    # does not watch: it defers .delay() only for transactions on "default".
+    "second": env.db("SECOND_DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'second.sqlite3'}"),
+}
+for alias, database in DATABASES.items():
+    database["ATOMIC_REQUESTS"] = True  # the article's setting: the subject of the workshop
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        stem = Path(database["NAME"]).stem
+        # WAL lets the web, the worker and the notebook read while one writes;
+        # the timeout makes a writer wait for the lock instead of failing.
+        database["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+        # The test database is a file, never ":memory:": the worker, on another
+        # connection or in another process, must see what a test committed.
+        database["TEST"] = {"NAME": str(DATA_DIR / f"test-{stem}.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis and django-rq --------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+
+RQ_QUEUES = {
+    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
+}
+
+RQ = {
+    # django-rq >= 4 defaults to "on_db_commit": inside a transaction .delay()
+    # is deferred until the commit, which hides the 2019 bug this workshop is
+    # about. "auto" restores the old behaviour (enqueue at once), so the
+    # article's code fails here as it did then. Lesson 06 switches back to the
+    # modern default and shows what it fixes and what it does not.
+    "COMMIT_MODE": "auto",
+}
+
+# --- The workshop ---------------------------------------------------------
+# Where the learner's browser, the notebooks and the worker find the web app.
+WORKSHOP_WEB_URL = env.str("WORKSHOP_WEB_URL", default="http://127.0.0.1:8000")
+# The job's fetch limits: a learner cannot hang or flood the worker.
+FETCH_TIMEOUT_SECONDS = env.float("FETCH_TIMEOUT_SECONDS", default=5.0)
+FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=1_000_000)
+
+# The Django Shell-Plus kernel's name in Jupyter (written by django-extensions).
+IPYTHON_KERNEL_DISPLAY_NAME = "Django Shell-Plus"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"null": {"class": "logging.NullHandler"}},
+    "loggers": {
+        # The amplifier's in-thread workers are quiet: the lab reads what they
+        # did from rq's registries. The live worker (rqworker) logs as usual.
+        "lab.amplifier": {"handlers": ["null"], "propagate": False},
+    },
+}
