@@ -1,0 +1,51 @@
+# Local mode: the whole workshop without Docker.
+#   make up      install (first time), migrate, start redis + web + worker + JupyterLab
+#   make test    the project's own test suite (starts its own redis; DB=postgres for PostgreSQL)
+#   make grade   grade your exercises (pytest exercises/) against the running stack's Redis
+#   make doctor  is every service up?
+# Needs Python >= 3.12 (found automatically, or PYTHON=/path/to/python3.13) and redis-server.
+
+SHELL := bash
+VENV := .venv
+BIN := $(abspath $(VENV)/bin)
+STAMP := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+
+.PHONY: install up test grade doctor kernel lock clean
+
+$(STAMP): requirements.txt
+	@py=$$(PYTHON="$(PYTHON)" bin/find-python) || exit 1; \
+	  echo "Creating $(VENV) with $$py ($$("$$py" --version))"; \
+	  "$$py" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python manage.py workshop kernel
+	touch $@
+
+install: $(STAMP)
+
+up: install
+	@command -v redis-server >/dev/null || { echo "redis-server is not installed: sudo apt-get install redis-server (macOS: brew install redis), then make up again."; exit 1; }
+	bin/run migrate
+	honcho start
+
+doctor: install
+	python manage.py workshop doctor
+
+grade: install
+	pytest exercises/
+
+kernel: install
+	python manage.py workshop kernel
+
+test: install
+	python -m lab.services $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest tests $(PYTEST_ARGS)
+
+# Re-pin every dependency from requirements.in, in a throwaway virtualenv.
+lock:
+	@py=$$(PYTHON="$(PYTHON)" bin/find-python) || exit 1; rm -rf build/lock && "$$py" -m venv build/lock
+	build/lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Pinned from requirements.in by 'make lock'; Python >= 3.12."; build/lock/bin/pip freeze; } > requirements.txt
+	rm -rf build/lock
+
+clean:
+	rm -rf $(VENV) data/*.sqlite3* build

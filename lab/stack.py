@@ -1,0 +1,117 @@
+"""Is every part of the workshop's stack up? (``manage.py workshop doctor``)
+
+Each check gives one line: what is fine, or what is wrong and the command
+that fixes it. Checks that need Redis are skipped while Redis is down, so a
+stopped Redis is reported once, not five times.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import django_rq
+import redis
+import requests
+from django.conf import settings
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+from rq import Worker
+
+from . import kernel
+
+SOURCE_FOLDERS = ["workshop_project", "lab", "exercises", "solutions"]
+START_HINT = "start the stack with `make up` (local) or `docker compose up`"
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    message: str
+
+    def __str__(self):
+        return f"{'✔' if self.ok else '✘'} {self.name}: {self.message}"
+
+
+def check_redis():
+    url = settings.RQ_QUEUES["default"]["URL"]
+    try:
+        django_rq.get_connection("default").ping()
+    except redis.RedisError:
+        return Check("Redis", False, f"does not answer at {url}: {START_HINT}")
+    return Check("Redis", True, f"answers at {url}")
+
+
+def check_database(alias):
+    try:
+        executor = MigrationExecutor(connections[alias])
+        unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as error:  # any failure to reach the database, said in one line
+        return Check(f"database {alias!r}", False, f"cannot be reached ({error}): check DATABASE_URL")
+    if unapplied:
+        return Check(f"database {alias!r}", False, f"{len(unapplied)} migrations not applied: run `bin/run migrate`")
+    return Check(f"database {alias!r}", True, f"migrated ({connections[alias].vendor})")
+
+
+def check_web():
+    url = f"{settings.WORKSHOP_WEB_URL.rstrip('/')}/healthz"
+    try:
+        response = requests.get(url, timeout=3)
+    except requests.RequestException:
+        return Check("web", False, f"does not answer at {url}: {START_HINT}")
+    if response.status_code != 200:
+        return Check("web", False, f"answers {response.status_code} at {url}: {response.text[:100]}")
+    return Check("web", True, f"answers at {settings.WORKSHOP_WEB_URL}")
+
+
+def newest_source():
+    """The most recently changed Python file the worker may run, and when."""
+    files = [path for folder in SOURCE_FOLDERS for path in (settings.BASE_DIR / folder).rglob("*.py")]
+    newest = max(files, key=lambda path: path.stat().st_mtime)
+    return newest, datetime.fromtimestamp(newest.stat().st_mtime, tz=timezone.utc)
+
+
+def check_workers():
+    queue = django_rq.get_queue("default")
+    workers = Worker.all(queue=queue)
+    if not workers:
+        return [Check("worker", False, f"no rq worker listens on queue 'default': {START_HINT}")]
+    path, changed = newest_source()
+    started = max(worker.birth_date for worker in workers)
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=timezone.utc)
+    checks = [Check("worker", True, f"{len(workers)} listening on queue 'default'")]
+    if started < changed:
+        relative = Path(path).relative_to(settings.BASE_DIR)
+        checks.append(
+            Check("worker code", False, f"the worker started before {relative} changed: restart it (`bin/run worker` restarts by itself on changes)")
+        )
+    else:
+        checks.append(Check("worker code", True, "the worker started after the last change to the Python sources"))
+    return checks
+
+
+def check_kernel():
+    if kernel.installed():
+        return Check("Jupyter kernel", True, f"{settings.IPYTHON_KERNEL_DISPLAY_NAME!r} is installed")
+    return Check("Jupyter kernel", False, "the Django Shell-Plus kernel is not installed: run `python manage.py workshop kernel`")
+
+
+def checks():
+    """Every check, in the order a problem should be fixed."""
+    redis_check = check_redis()
+    results = [redis_check] + [check_database(alias) for alias in settings.DATABASES] + [check_web()]
+    if redis_check.ok:
+        results += check_workers()
+    return results + [check_kernel()]
+
+
+def doctor(stream=None):
+    """Print every check; return True when all pass (a notebook's first cell calls this)."""
+    write = stream.write if stream else print
+    results = checks()
+    for result in results:
+        write(str(result))
+    problems = [result for result in results if not result.ok]
+    write("All good." if not problems else f"{len(problems)} problem(s): fix the first one first.")
+    return not problems

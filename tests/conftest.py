@@ -1,0 +1,62 @@
+"""Fixtures for the project's own tests: a real Redis, real processes, the test database.
+
+``make test`` (``python -m lab.services -- pytest tests``) starts a private
+redis-server and exports REDIS_URL; the test settings put every job on that
+server's database 15.
+"""
+
+import contextlib
+
+import django_rq
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from lab import services
+
+
+@pytest.fixture(scope="session")
+def redis_connection():
+    connection = django_rq.get_connection("default")
+    try:
+        connection.ping()
+    except Exception:
+        pytest.exit(f"Redis does not answer at {settings.REDIS_URL}: run the tests with `make test`, which starts one.", returncode=3)
+    return connection
+
+
+@pytest.fixture(autouse=True)
+def empty_redis(redis_connection):
+    """Every test starts with an empty queue and empty registries."""
+    redis_connection.flushdb()
+    yield
+
+
+def process_env(**extra):
+    """Environment for a web server or worker process that shares this test's databases."""
+    return services.django_env(
+        DJANGO_SETTINGS_MODULE="workshop_project.test_settings",
+        DATABASE_URL=services.database_url(connections["default"].settings_dict),
+        SECOND_DATABASE_URL=services.database_url(connections["second"].settings_dict),
+        **extra,
+    )
+
+
+@pytest.fixture(scope="session")
+def live_processes(django_db_setup, redis_connection):
+    """A real web server and a real rq worker process on the test databases and test Redis.
+
+    Started once for the session (after the test databases exist); yields the web's URL.
+    """
+    with contextlib.ExitStack() as stack:
+        env = process_env()
+        url = stack.enter_context(services.web_server(env))
+        stack.enter_context(services.rq_worker({**env, "WORKSHOP_WEB_URL": url}, redis_connection))
+        yield url
+
+
+@pytest.fixture
+def live_stack(live_processes, transactional_db, settings):
+    """The live web and worker, with this process's settings pointing at them."""
+    settings.WORKSHOP_WEB_URL = live_processes
+    return live_processes
