@@ -4,7 +4,7 @@
 
 starts a private ``redis-server`` (and, with ``--postgres``, a private
 PostgreSQL cluster), exports ``REDIS_URL`` (and ``DATABASE_URL`` /
-``SECOND_DATABASE_URL``) to COMMAND, runs it, stops the servers and exits
+``SECOND_DATABASE_URL``) and a private ``WORKSHOP_DATA_DIR`` to COMMAND, runs it, stops the servers and exits
 with COMMAND's status. The test suite's fixtures use the same functions to
 start a real web server and a real rq worker. Nothing here waits with a
 fixed sleep: every start polls for readiness with a deadline.
@@ -190,8 +190,11 @@ def main(argv=None):
     if not command:
         parser.error("give a command to run, after --")
     with contextlib.ExitStack() as stack:
+        # SQLite files (the test databases among them) go to a private folder,
+        # so two test runs on one machine never share a database file.
+        env = {"WORKSHOP_DATA_DIR": stack.enter_context(tempfile.TemporaryDirectory(prefix="workshop-data-"))}
         try:
-            env = {"REDIS_URL": stack.enter_context(redis_server())}
+            env["REDIS_URL"] = stack.enter_context(redis_server())
             if args.postgres:
                 url = stack.enter_context(postgres_server())
                 env.update(DATABASE_URL=url, SECOND_DATABASE_URL=url.rsplit("/", 1)[0] + "/workshop_second")

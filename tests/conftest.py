@@ -27,8 +27,14 @@ def redis_connection():
 
 @pytest.fixture(autouse=True)
 def empty_redis(redis_connection):
-    """Every test starts with an empty queue and empty registries."""
-    redis_connection.flushdb()
+    """Every test starts with no jobs, empty queues and empty registries.
+
+    The live worker's own registration ("rq:worker...") is kept: it stays up
+    for the whole session.
+    """
+    stale = [key for key in redis_connection.scan_iter() if not key.startswith(b"rq:worker")]
+    if stale:
+        redis_connection.delete(*stale)
     yield
 
 
@@ -49,7 +55,7 @@ def live_processes(django_db_setup, redis_connection):
     Started once for the session (after the test databases exist); yields the web's URL.
     """
     with contextlib.ExitStack() as stack:
-        env = process_env()
+        env = process_env(FETCH_TIMEOUT_SECONDS=2)  # the bad-input test waits out one timeout
         url = stack.enter_context(services.web_server(env))
         stack.enter_context(services.rq_worker({**env, "WORKSHOP_WEB_URL": url}, redis_connection))
         yield url
