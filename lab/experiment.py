@@ -1,0 +1,134 @@
+"""Experiments the lessons run against the live stack, and how they show them.
+
+- ``sweep``: failure rate against hold time, for several variants, measured
+  live (HTTP to the running web, the running worker) with ``race.live``.
+- ``table`` and ``plot``: the same rows as a text table and a matplotlib figure.
+- ``leftovers``: what one request that fails half-way leaves behind (rows,
+  jobs that ran, jobs that failed): the price of each fix.
+
+Everything is read back from the database and rq's registries, as a learner
+would check by hand; nothing here knows how a variant is written.
+"""
+
+from dataclasses import dataclass, field
+
+import django_rq
+from django.db.models import Max
+from matplotlib.figure import Figure
+
+from workshop_project.tasks.models import Task
+
+from . import race, web
+from .outcomes import failures, wait_for
+
+#: Hold times (ms) from "commits at once" to "the worker always wins".
+HOLDS_MS = (0, 5, 20, 30, 50, 100, 200)
+
+
+def sweep(variants, holds_ms=HOLDS_MS, runs=10):
+    """One ``race.live`` row per variant and hold time, each with its ``failure_rate`` (0..1)."""
+    rows = []
+    for variant in variants:
+        for hold_ms in holds_ms:
+            row = race.live(variant, runs=runs, hold_ms=hold_ms)
+            row["failure_rate"] = row["failures"] / row["runs"] if row["runs"] else 0.0
+            rows.append(row)
+    return rows
+
+
+def table(rows):
+    """Hold times down, variants across, "failures/runs" in each cell: the numbers behind the plot."""
+    variants = list(dict.fromkeys(row["variant"] for row in rows))
+    holds = sorted({row["hold_ms"] for row in rows})
+    cells = {(row["variant"], row["hold_ms"]): f"{row['failures']}/{row['runs']}" for row in rows}
+    lines = [["hold ms"] + variants] + [[str(hold)] + [cells.get((variant, hold), "") for variant in variants] for hold in holds]
+    return aligned(lines)
+
+
+def aligned(lines):
+    """Lists of strings as right-aligned text columns."""
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in lines)
+
+
+def plot(rows, title="How often the worker missed the row"):
+    """Failure rate (%) against hold time, one line per variant.
+
+    A ``Figure`` rather than ``pyplot``: Jupyter shows it once, as the cell's
+    value, and nothing is left open between cells.
+    """
+    figure = Figure(figsize=(7, 3.5), layout="constrained")
+    axes = figure.subplots()
+    for variant in dict.fromkeys(row["variant"] for row in rows):
+        points = sorted((row["hold_ms"], 100 * row["failure_rate"]) for row in rows if row["variant"] == variant)
+        axes.plot([hold for hold, _ in points], [rate for _, rate in points], marker="o", label=variant)
+    axes.set_xscale("symlog", linthresh=10)
+    axes.set_xlabel("transaction held open after .delay() (ms)")
+    axes.set_ylabel("jobs failed with DoesNotExist (%)")
+    axes.set_ylim(-5, 105)
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    return figure
+
+
+def marker():
+    """A job that does nothing; see ``settle``."""
+
+
+def settle(queue_name="default", timeout=15):
+    """Wait until every job queued before now has been run by the worker.
+
+    rq hands a queue's jobs out in order. A do-nothing job queued now is
+    therefore taken after every earlier one, and with one worker (the
+    workshop runs one) it ends after them too. This is how a lesson can say
+    "nothing was enqueued" without sleeping and hoping.
+    """
+    job = django_rq.get_queue(queue_name, commit_mode="auto").enqueue(marker)
+    outcome = wait_for(job_id=job.id, timeout=timeout, queue_name=queue_name)
+    if outcome.status == "timeout":
+        raise TimeoutError(f"the worker did not get through queue {queue_name!r} within {timeout:g} s: is it running?")
+
+
+@dataclass
+class Leftovers:
+    """What one request left behind once the worker had finished."""
+
+    variant: str
+    status_code: int
+    tasks: list = field(default_factory=list)  # rows created since the request started
+    failed_jobs: list = field(default_factory=list)  # outcomes.Failure, new since the request
+
+    def row(self):
+        return {
+            "variant": self.variant,
+            "response": self.status_code,
+            "rows left": len(self.tasks),
+            "rows measured": sum(task.status == "OK" for task in self.tasks),
+            "jobs failed": len(self.failed_jobs),
+        }
+
+
+def leftovers(variant, fail=True, hold_ms=0):
+    """Submit once (failing half-way by default), let the worker finish, report what is left."""
+    last_id = Task.objects.aggregate(last=Max("id"))["last"] or 0
+    failed_before = {failure.job_id for failure in failures()}
+    submission = web.submit(variant, hold_ms=hold_ms, fail=fail)
+    settle()
+    return Leftovers(
+        variant,
+        submission.status_code,
+        list(Task.objects.filter(id__gt=last_id).order_by("id")),
+        failures(since=failed_before),
+    )
+
+
+def compare_leftovers(variants, fail=True, hold_ms=0):
+    """``leftovers`` for each variant, as rows for ``print_rows``."""
+    return [leftovers(variant, fail=fail, hold_ms=hold_ms).row() for variant in variants]
+
+
+def print_rows(rows):
+    """A list of dicts as an aligned text table (column order from the first row)."""
+    header = list(rows[0]) if rows else ["(nothing)"]
+    print(aligned([header] + [[str(row.get(column, "")) for column in header] for row in rows]))

@@ -1,0 +1,87 @@
+"""The first and last cells of every lesson.
+
+``start`` makes "Restart Kernel and Run All" safe at any time: it checks the
+services a lesson drives (one line per problem, with its fix) and empties
+rq's failed-job registry, so the failures a lesson counts are its own. It
+touches nothing else: the learner's tasks and files stay as they are.
+
+``next_exercise`` points at the exercise that follows the lesson, and
+``try_exercise`` runs the learner's own view against the live stack, saying
+what happened instead of crashing while the file is still the starter.
+"""
+
+import requests
+
+from workshop_project import registry
+
+from . import race, stack, web
+from .outcomes import clear_failures
+
+#: The checks a lesson cannot run without (the kernel is obviously running).
+NEEDED = ("Redis", "database 'default'", "web", "worker")
+
+
+class StackNotReady(RuntimeError):
+    """A service the lesson drives is down; the message says which and how to start it."""
+
+
+def start(clear=True):
+    """Check the live stack; empty the failed-job registry (``clear=False`` keeps it)."""
+    results = stack.checks()
+    problems = [str(check) for check in results if not check.ok and check.name in NEEDED]
+    if problems:
+        raise StackNotReady("\n".join(problems))
+    for check in results:
+        if not check.ok:  # e.g. stale worker code: worth knowing, not worth stopping for
+            print(check)
+    if clear:
+        clear_failures()
+    print(f"Ready: the web answers at {web.base_url()}, a worker listens"
+          + (", and the failed-job registry is empty." if clear else "."))
+
+
+def next_exercise(*slugs):
+    """Say which exercise(s) practise this lesson, and how to grade them."""
+    for slug in slugs:
+        try:
+            exercise = registry.find(slug)
+        except LookupError:
+            print(f"Next: exercise {slug} (in exercises/{slug}/); grade it with `pytest exercises/{slug}`.")
+            continue
+        print(f"Next: {exercise.slug}: {exercise.title}")
+        print(f"  edit   exercises/{exercise.slug}/{exercise.file}")
+        print(f"  grade  pytest exercises/{exercise.slug}")
+        if exercise.hints:
+            print(f"  stuck? {exercise.hints[0]}")
+
+
+def try_exercise(slug, runs=5, hold_ms=200):
+    """Run the learner's view for ``slug`` live, ``runs`` times; print and return the outcome row.
+
+    Returns None (after one plain sentence) when there is nothing to run
+    yet: the exercise has no page, the file does not import, or the view
+    fails before it starts a task, as the untouched starter may.
+    """
+    try:
+        exercise = registry.find(slug)
+    except LookupError:
+        print(f"{slug} is not in exercises/exercises.toml yet: nothing to run.")
+        return None
+    if not exercise.view:
+        print(f"{slug} has no page on the web; its grader runs it: pytest exercises/{slug}")
+        return None
+    page = web.page_url(slug)
+    answer = requests.get(page, timeout=30)
+    if answer.status_code != 200:
+        first_line = answer.text.strip().splitlines()[0] if answer.text.strip() else ""
+        print(f"Your page {page} answers {answer.status_code}: {first_line[:200]}")
+        return None
+    first = web.submit(slug, hold_ms=0)
+    if not first.succeeded or not (first.task_id or first.job_id):
+        print(f"Your view answered {first.status_code} without starting a task: open {page} in a browser to see why.")
+        return None
+    row = race.live(slug, runs=runs, hold_ms=hold_ms)
+    verdict = "looks fixed" if row["ok"] == runs else "not fixed yet"
+    print(f"{slug} ({hold_ms} ms hold): {row['ok']}/{runs} OK, {row['failures']} DoesNotExist, "
+          f"{row['other']} other: {verdict}.")
+    return row
