@@ -1,5 +1,7 @@
 """Talk to the running web app over HTTP, as the learner's browser would."""
 
+import html
+import re
 from dataclasses import dataclass
 
 import requests
@@ -55,7 +57,13 @@ def submit(variant, url=None, hold_ms=0, fail=False, session=None, timeout=30):
     if fail:
         data["fail"] = "on"
     response = session.post(page, data=data, allow_redirects=False, timeout=timeout, headers={"Referer": page})
-    if response.status_code == 200:  # the form came back with errors
-        raise ValueError(f"the form at {page} refused the input: {response.text[:200]}")
+    if response.status_code == 200:  # the form came back with its errors
+        raise ValueError(f"the form at {page} refused the input: {' '.join(form_errors(response.text))}")
     task_id = response.headers.get("X-Task-Id")
     return Submission(variant, response.status_code, int(task_id) if task_id else None, response.headers.get("X-Job-Id"))
+
+
+def form_errors(page):
+    """The messages of a Django form's error lists, as plain text."""
+    items = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', page, flags=re.S)
+    return [html.unescape(message) for item in items for message in re.findall(r"<li>(.*?)</li>", item, flags=re.S)]
