@@ -1,0 +1,57 @@
+# The workshop's one image: web, worker, JupyterLab and the one-shot migrate
+# all run it (docker-compose.yml), each through `bin/run`, the same entry
+# point local mode uses. The repository is bind-mounted over /workshop at run
+# time, so the code copied in here is only what the build itself needs (the
+# kernel spec) and what a container started without the mount would run.
+FROM python:3.13-slim-trixie
+
+# PYTHONDONTWRITEBYTECODE: nothing is written into the learner's bind-mounted
+#   repository behind their back (no __pycache__ owned by the container's user).
+# The virtualenv lives outside /workshop, so the bind mount (and a host .venv
+#   inside it) can never shadow the image's environment.
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    HOME=/home/workshop \
+    WORKSHOP_DATA_DIR=/data \
+    WORKSHOP_HEALTH_URL=http://127.0.0.1:8000/healthz
+
+# A non-root user, uid/gid 1000 (the usual first user on a Linux host, so
+# files written to the bind mount belong to the learner). Compose may run the
+# containers as another uid (WORKSHOP_UID): HOME and /data are then still
+# writable (sticky, world-writable, as /tmp), so any uid works.
+RUN groupadd --gid 1000 workshop \
+    && useradd --uid 1000 --gid 1000 --home-dir /home/workshop --create-home --shell /bin/bash workshop \
+    && install -d -m 1777 /home/workshop /data
+
+# Dependencies first, from the pinned lock only: this layer is rebuilt when
+# requirements.txt changes, not when the code does.
+COPY requirements.txt /tmp/requirements.txt
+RUN python -m venv /opt/venv \
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+WORKDIR /workshop
+COPY . /workshop
+
+# The "Django Shell-Plus" kernel spec (env: DJANGO_SETTINGS_MODULE,
+# DJANGO_ALLOW_ASYNC_UNSAFE, PYTHONPATH=/workshop), installed into the
+# virtualenv. `bin/run jupyter` rewrites it at start, as whatever uid the
+# container runs as: hence world-writable (this folder only).
+RUN python manage.py workshop kernel \
+    && chmod -R a+rwX /opt/venv/share/jupyter/kernels/django_extensions
+
+USER 1000:1000
+EXPOSE 8000 8888
+
+# One probe for every service of this image: GET $WORKSHOP_HEALTH_URL must
+# answer 2xx. The web's /healthz says 200 once its database is migrated;
+# docker-compose.yml points the jupyter service at JupyterLab's /api and gives
+# the worker its own check.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['WORKSHOP_HEALTH_URL'], timeout=4)"]
+
+CMD ["bin/run", "web"]
