@@ -12,14 +12,13 @@ would check by hand; nothing here knows how a variant is written.
 
 from dataclasses import dataclass, field
 
-import django_rq
 from django.db.models import Max
-from matplotlib.figure import Figure
 
 from workshop_project.tasks.models import Task
 
 from . import race, web
-from .outcomes import failures, wait_for
+from .barrier import settle
+from .outcomes import failures
 
 #: Hold times (ms) from "commits at once" to "the worker always wins".
 HOLDS_MS = (0, 5, 20, 30, 50, 100, 200)
@@ -55,8 +54,11 @@ def plot(rows, title="How often the worker missed the row"):
     """Failure rate (%) against hold time, one line per variant.
 
     A ``Figure`` rather than ``pyplot``: Jupyter shows it once, as the cell's
-    value, and nothing is left open between cells.
+    value, and nothing is left open between cells. matplotlib is imported
+    here, not at the top, so the rest of the lab loads quickly without it.
     """
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 3.5), layout="constrained")
     axes = figure.subplots()
     for variant in dict.fromkeys(row["variant"] for row in rows):
@@ -70,24 +72,6 @@ def plot(rows, title="How often the worker missed the row"):
     axes.grid(True, alpha=0.3)
     axes.legend()
     return figure
-
-
-def marker():
-    """A job that does nothing; see ``settle``."""
-
-
-def settle(queue_name="default", timeout=15):
-    """Wait until every job queued before now has been run by the worker.
-
-    rq hands a queue's jobs out in order. A do-nothing job queued now is
-    therefore taken after every earlier one, and with one worker (the
-    workshop runs one) it ends after them too. This is how a lesson can say
-    "nothing was enqueued" without sleeping and hoping.
-    """
-    job = django_rq.get_queue(queue_name, commit_mode="auto").enqueue(marker)
-    outcome = wait_for(job_id=job.id, timeout=timeout, queue_name=queue_name)
-    if outcome.status == "timeout":
-        raise TimeoutError(f"the worker did not get through queue {queue_name!r} within {timeout:g} s: is it running?")
 
 
 @dataclass
