@@ -171,7 +171,7 @@ def rq_worker(env, queue_connection, queue="default"):
     from rq import Worker
 
     before = {worker.name for worker in Worker.all(connection=queue_connection)}
-    command = [sys.executable, "manage.py", "rqworker", queue]
+    command = [sys.executable, "manage.py", "rqworker", queue, "--with-scheduler"]  # as `bin/run worker` runs it
 
     def registered():
         return any(worker.name not in before for worker in Worker.all(connection=queue_connection))
