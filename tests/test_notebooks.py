@@ -1,0 +1,109 @@
+"""The lessons: every notebook runs top to bottom, headless, against a live stack.
+
+Each notebook is executed with nbclient on the kernel its metadata names
+(the "Django Shell-Plus" one ``make install`` installs), against the real
+web server and rq worker that ``live_processes`` starts on the test
+databases and the test Redis. An error in any cell not tagged
+``raises-exception`` fails the test, and so does a tagged cell that does
+not raise (it would be teaching something that is not true).
+
+A second set of tests keeps the committed files clean: no outputs, no
+execution counts, and the right kernel.
+"""
+
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from django.conf import settings
+from nbclient import NotebookClient
+
+from lab import kernel
+
+from .conftest import process_env
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+FOLDER = Path(settings.BASE_DIR) / "notebooks"
+LESSONS = [
+    "00_welcome",
+    "01_the_app",
+    "02_the_race",
+    "03_fix_autocommit",
+    "04_fix_create_in_job",
+    "05_fix_on_commit",
+    "06_commit_modes",
+    "07_testing",
+    "08_after_commit",
+]
+KERNELSPEC = {"name": kernel.KERNEL_NAME, "display_name": "Django Shell-Plus", "language": "python"}
+CELL_TIMEOUT = 120  # seconds; the slowest cell (the live sweep in 02) takes about 30
+RAISES = "raises-exception"
+
+
+def read(name):
+    return nbformat.read(FOLDER / f"{name}.ipynb", as_version=4)
+
+
+def test_the_nine_lessons_are_there():
+    assert sorted(path.stem for path in FOLDER.glob("*.ipynb")) == LESSONS
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_committed_without_outputs_on_the_shell_plus_kernel(name):
+    notebook = read(name)
+    assert dict(notebook.metadata.get("kernelspec", {})) == KERNELSPEC, f"{name} names another kernel"
+    dirty = [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+    ]
+    assert not dirty, f"{name}: cells {dirty} carry outputs; clear them before committing"
+
+
+def kernel_env(web_url):
+    """The kernel's environment: the test databases, the test Redis database, the live web.
+
+    The kernel spec sets DJANGO_SETTINGS_MODULE to the stack's settings, which
+    take REDIS_URL as given, so it is passed already pointing at the Redis
+    database that the test settings (and so the web and the worker) use.
+    """
+    return process_env(REDIS_URL=settings.REDIS_URL, WORKSHOP_WEB_URL=web_url)
+
+
+@pytest.fixture(scope="session")
+def timings(request):
+    """Each lesson's execution time, printed at the end of the session."""
+    seconds = {}
+    yield seconds
+    if seconds:
+        plugins = request.config.pluginmanager
+        lines = [f"  {name:<22} {value:6.1f} s" for name, value in seconds.items()]
+        lines.append(f"  {'total':<22} {sum(seconds.values()):6.1f} s")
+        with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
+            plugins.get_plugin("terminalreporter").write_line("\nnotebook execution times:\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_runs_top_to_bottom(name, live_stack, timings):
+    if not kernel.installed():
+        pytest.fail("the Django Shell-Plus kernel is not installed: run `python manage.py workshop kernel`")
+    notebook = read(name)
+    client = NotebookClient(
+        notebook,
+        kernel_name=notebook.metadata.kernelspec.name,
+        timeout=CELL_TIMEOUT,
+        resources={"metadata": {"path": str(FOLDER)}},
+    )
+    started = time.perf_counter()
+    client.execute(env=kernel_env(live_stack))
+    timings[name] = time.perf_counter() - started
+
+    silent = [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if RAISES in cell.metadata.get("tags", [])
+        and not any(output.output_type == "error" for output in cell.outputs)
+    ]
+    assert not silent, f"{name}: cells {silent} are tagged {RAISES} but raised nothing"
