@@ -53,18 +53,21 @@ def aligned(lines):
 def plot(rows, title="How often the worker missed the row"):
     """Failure rate (%) against hold time, one line per variant.
 
-    A ``Figure`` rather than ``pyplot``: Jupyter shows it once, as the cell's
-    value, and nothing is left open between cells. matplotlib is imported
-    here, not at the top, so the rest of the lab loads quickly without it.
+    Returned closed: Jupyter shows it once, as the cell's value, and pyplot
+    keeps nothing open between cells. matplotlib is imported here, not at the
+    top, so the rest of the lab loads quickly without it.
     """
-    from matplotlib.figure import Figure
+    from matplotlib import pyplot
 
-    figure = Figure(figsize=(7, 3.5), layout="constrained")
+    figure = pyplot.figure(figsize=(7, 3.5), layout="constrained")
+    pyplot.close(figure)
     axes = figure.subplots()
     for variant in dict.fromkeys(row["variant"] for row in rows):
         points = sorted((row["hold_ms"], 100 * row["failure_rate"]) for row in rows if row["variant"] == variant)
         axes.plot([hold for hold, _ in points], [rate for _, rate in points], marker="o", label=variant)
     axes.set_xscale("symlog", linthresh=10)
+    holds = sorted({row["hold_ms"] for row in rows})
+    axes.set_xticks(holds, [str(hold) for hold in holds])
     axes.set_xlabel("transaction held open after .delay() (ms)")
     axes.set_ylabel("jobs failed with DoesNotExist (%)")
     axes.set_ylim(-5, 105)

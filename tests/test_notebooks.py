@@ -9,8 +9,12 @@ not raise (it would be teaching something that is not true).
 
 A second set of tests keeps the committed files clean: no outputs, no
 execution counts, and the right kernel.
+
+Set WORKSHOP_NOTEBOOK_OUTPUTS=folder to keep the executed notebooks, with
+their outputs (tables, plots), e.g. as CI artifacts.
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -40,6 +44,7 @@ LESSONS = [
 KERNELSPEC = {"name": kernel.KERNEL_NAME, "display_name": "Django Shell-Plus", "language": "python"}
 CELL_TIMEOUT = 120  # seconds; the slowest cell (the live sweep in 02) takes about 30
 RAISES = "raises-exception"
+PLOTS = {"02_the_race", "05_fix_on_commit"}  # the failure rate against hold time, drawn
 
 
 def read(name):
@@ -99,6 +104,10 @@ def test_lesson_runs_top_to_bottom(name, live_stack, timings):
     started = time.perf_counter()
     client.execute(env=kernel_env(live_stack))
     timings[name] = time.perf_counter() - started
+    if os.environ.get("WORKSHOP_NOTEBOOK_OUTPUTS"):
+        keep = Path(os.environ["WORKSHOP_NOTEBOOK_OUTPUTS"])
+        keep.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, keep / f"{name}.ipynb")
 
     silent = [
         index
@@ -107,3 +116,6 @@ def test_lesson_runs_top_to_bottom(name, live_stack, timings):
         and not any(output.output_type == "error" for output in cell.outputs)
     ]
     assert not silent, f"{name}: cells {silent} are tagged {RAISES} but raised nothing"
+    if name in PLOTS:
+        images = [output for cell in notebook.cells for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+        assert images, f"{name} drew no plot"
