@@ -5,6 +5,8 @@
 - ``outcomes``: wait for what the worker did; read its failures from rq.
 - ``amplifier``: run every job the instant it is enqueued, on another thread.
 - ``race``: N trials of a variant, under the amplifier or live.
-- ``experiment``: failure rate against hold time, and its plot.
+- ``experiment``: failure rate against hold time, and its plot; what a failing request leaves behind.
+- ``barrier``: wait until the worker has run every job queued so far.
+- ``lesson``: a notebook's first cell (check, reset) and last (the next exercise).
 - ``services``: start redis, the web and a worker for tests.
 """
