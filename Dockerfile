@@ -40,9 +40,11 @@ COPY . /workshop
 # The "Django Shell-Plus" kernel spec (env: DJANGO_SETTINGS_MODULE,
 # DJANGO_ALLOW_ASYNC_UNSAFE, PYTHONPATH=/workshop), installed into the
 # virtualenv. `bin/run jupyter` rewrites it at start, as whatever uid the
-# container runs as: hence world-writable (this folder only).
+# container runs as: hence world-writable (this folder only). IPython makes
+# ~/.ipython while loading, here as root: removed, so the user makes its own.
 RUN python manage.py workshop kernel \
-    && chmod -R a+rwX /opt/venv/share/jupyter/kernels/django_extensions
+    && chmod -R a+rwX /opt/venv/share/jupyter/kernels/django_extensions \
+    && rm -rf /home/workshop/.ipython
 
 USER 1000:1000
 EXPOSE 8000 8888
