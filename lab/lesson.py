@@ -5,9 +5,11 @@ services a lesson drives (one line per problem, with its fix) and empties
 rq's failed-job registry, so the failures a lesson counts are its own. It
 touches nothing else: the learner's tasks and files stay as they are.
 
-``next_exercise`` points at the exercise that follows the lesson, and
-``try_exercise`` runs the learner's own view against the live stack, saying
-what happened instead of crashing while the file is still the starter.
+``next_exercise`` points at the exercise that follows the lesson;
+``try_exercise`` runs the learner's own view against the live stack and
+``call_learner`` calls a function from the learner's file, each saying what
+happened in a sentence instead of crashing while the file is still the
+starter (or half-edited).
 """
 
 import requests
@@ -85,3 +87,24 @@ def try_exercise(slug, runs=5, hold_ms=200):
     print(f"{slug} ({hold_ms} ms hold): {row['ok']}/{runs} OK, {row['failures']} DoesNotExist, "
           f"{row['other']} other: {verdict}.")
     return row
+
+
+def call_learner(slug, function, *args, **kwargs):
+    """Call ``function`` from the learner's file for ``slug`` (re-imported, so edits count).
+
+    Returns what it returns, or None after one sentence saying why it could
+    not be called or what it raised.
+    """
+    try:
+        module = registry.import_learner_module(registry.find(slug))
+    except LookupError as error:
+        print(f"Cannot run {slug}: {error}.")
+        return None
+    except Exception as error:  # the learner's file does not import: say where
+        print(f"Your {slug} file does not import: {registry.describe_import_error(error)}")
+        return None
+    try:
+        return getattr(module, function)(*args, **kwargs)
+    except Exception as error:  # the learner's code failed: one line, not a traceback
+        print(f"Your {slug} {function}() raised {type(error).__name__}: {error}")
+        return None
