@@ -9,4 +9,8 @@
 - ``barrier``: wait until the worker has run every job queued so far.
 - ``lesson``: a notebook's first cell (check, reset) and last (the next exercise).
 - ``services``: start redis, the web and a worker for tests.
+- ``probes``: a job that asks the worker one question (can it see this row?).
+- ``grading``: the grader's pytest plugin (``pytest exercises/``) and its helpers.
+- ``mutation``: exercise 07's grading: the learner's tests against broken views.
+- ``progress``: the progress table and ``workshop reset``.
 """

@@ -22,9 +22,10 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def serving():
-    """Yield the base URL (``http://127.0.0.1:PORT``) of the app, served on a thread."""
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), _ThreadingServer, _QuietHandler)
+def serving(app=None):
+    """Yield the base URL (``http://127.0.0.1:PORT``) of the app (or of ``app``, a WSGI
+    wrapper around it such as the grader's fetch counter), served on a thread."""
+    server = make_server("127.0.0.1", 0, app or get_wsgi_application(), _ThreadingServer, _QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="samples-server", daemon=True)
     thread.start()
     try:

@@ -20,6 +20,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 REGISTRY = "exercises.toml"
+STARTERS = ".starters"  # pristine copies of the learner's files, beside the registry
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Exercise:
 
     def path(self, root="exercises"):
         return settings.BASE_DIR / root / self.slug / self.file
+
+    def starter_path(self):
+        """The pristine starter, kept in ``exercises/.starters/`` for ``workshop reset``."""
+        return settings.BASE_DIR / "exercises" / STARTERS / self.slug / self.file
 
     def dotted(self, root="exercises"):
         return f"{root}.{self.slug}.{self.module}"
@@ -66,18 +71,26 @@ def find(name):
 
 def import_learner_module(exercise, root=None):
     """Import (or re-import after an edit) the learner's module for ``exercise``."""
-    name = exercise.dotted(root or settings.WORKSHOP_EXERCISE_PACKAGE)
+    name = exercise.dotted(root or getattr(settings, "WORKSHOP_EXERCISE_PACKAGE", "exercises"))
     if name in sys.modules:
         return importlib.reload(sys.modules[name])
     return importlib.import_module(name)
 
 
+def relative(filename):
+    """``exercises/ex04_on_commit/views.py`` rather than the absolute path, where it is in the project."""
+    try:
+        return str(Path(filename).resolve().relative_to(settings.BASE_DIR))
+    except (TypeError, ValueError):
+        return str(filename)
+
+
 def describe_import_error(error):
     """One line naming the learner's file and line, for a module that does not import."""
     if isinstance(error, SyntaxError):
-        return f"{error.filename}, line {error.lineno}: {type(error).__name__}: {error.msg}"
+        return f"{relative(error.filename)}, line {error.lineno}: {type(error).__name__}: {error.msg}"
     frame = traceback.extract_tb(error.__traceback__)[-1]
-    return f"{frame.filename}, line {frame.lineno}: {type(error).__name__}: {error}"
+    return f"{relative(frame.filename)}, line {frame.lineno}: {type(error).__name__}: {error}"
 
 
 def served_view(exercise):

@@ -105,6 +105,9 @@ RQ = {
 # --- The workshop ---------------------------------------------------------
 # Where the learner's browser, the notebooks and the worker find the web app.
 WORKSHOP_WEB_URL = env.str("WORKSHOP_WEB_URL", default="http://127.0.0.1:8000")
+# The package the live web and worker take the learner's exercise code from
+# ("solutions" serves the solved versions instead).
+WORKSHOP_EXERCISE_PACKAGE = env.str("WORKSHOP_EXERCISE_PACKAGE", default="exercises")
 # The job's fetch limits: a learner cannot hang or flood the worker.
 FETCH_TIMEOUT_SECONDS = env.float("FETCH_TIMEOUT_SECONDS", default=5.0)
 FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=1_000_000)

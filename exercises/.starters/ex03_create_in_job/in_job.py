@@ -1,0 +1,42 @@
+"""Exercise 03: create the row in the job.  (Lesson: 04_fix_create_in_job)
+
+The race needs a row that the view has created but not yet committed. Take
+the row away from the view: the job creates the Task from the URL, so there
+is nothing for it to miss.
+
+1. ``measure_url`` takes the URL, creates the Task, measures it (``measure``
+   records the job's id on the task) and returns the task's id;
+2. the view writes nothing to the database: it only enqueues ``measure_url``
+   with the URL (there is no task yet, so ``self.started(job=job)``).
+
+The grader checks that the job succeeds and records its job id, and that
+the view itself wrote nothing.
+
+Try it live:  http://127.0.0.1:8000/exercises/ex03_create_in_job/
+Grade it:     pytest exercises/ex03_create_in_job
+"""
+
+from django_rq import job
+
+from workshop_project.tasks.jobs import measure
+from workshop_project.tasks.models import Task
+from workshop_project.tasks.views import TaskFormView
+
+
+@job("default")
+def measure_url(task_id):
+    # TODO: take the URL instead of an id, create the Task here, measure it and return its id.
+    task = Task.objects.get(id=task_id)
+    measure(task)
+    return task.id
+
+
+class View(TaskFormView):
+    source = __file__
+
+    def form_valid(self, form):
+        # TODO: create nothing here; enqueue measure_url with the URL.
+        task = Task.objects.create(url=form.cleaned_data["url"])
+        job = measure_url.delay(task.id)
+        self.rest_of_request(form)
+        return self.started(task=task, job=job)

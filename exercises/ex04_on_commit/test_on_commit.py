@@ -1,0 +1,46 @@
+"""Grades exercise 04: on_commit, under the race amplifier."""
+
+from django.db import transaction
+
+from lab import grading
+from lab.web import page_path
+
+PAGE = page_path("ex04_on_commit")
+
+
+def test_the_worker_finds_its_row(browser, samples, amp):
+    response = grading.submit(browser, PAGE, samples.url())
+    if len(amp.job_ids) != 1:
+        grading.fail(f"The request enqueued {len(amp.job_ids)} jobs; expected exactly one, after the commit.")
+    grading.expect_found(grading.job_run(amp.job_ids[0]), int(response["X-Task-Id"]))
+
+
+def test_a_failing_request_enqueues_nothing(browser, samples, amp):
+    grading.submit(browser, PAGE, samples.url(), failing=True)
+    if amp.job_ids:
+        run = grading.job_run(amp.job_ids[0])
+        grading.fail(
+            f"A request that failed after the create still enqueued {run.call} (the worker said: {run}); "
+            "expected no job, because its transaction rolled back."
+        )
+    grading.submit(browser, PAGE, samples.url())
+    if len(amp.job_ids) != 1:
+        grading.fail(f"A request that succeeds enqueued {len(amp.job_ids)} jobs; expected exactly one.")
+
+
+def test_it_enqueues_at_the_commit_or_at_once_without_a_transaction(learner, samples, amp):
+    with transaction.atomic():
+        task = learner.start_task(samples.url())
+        if amp.job_ids:
+            grading.fail(
+                f"Inside a transaction, start_task() enqueued {grading.job_run(amp.job_ids[0])} before the commit; "
+                "expected the job to wait for the commit."
+            )
+    if len(amp.job_ids) != 1:
+        grading.fail(f"When the transaction committed, {len(amp.job_ids)} jobs were enqueued; expected exactly one.")
+    grading.expect_found(grading.job_run(amp.job_ids[0]), task.id)
+
+    task = learner.start_task(samples.url())  # no transaction: autocommit
+    if len(amp.job_ids) != 2:
+        grading.fail("Outside a transaction, start_task() returned without enqueueing its job; expected it at once.")
+    grading.expect_found(grading.job_run(amp.job_ids[1]), task.id)

@@ -1,0 +1,26 @@
+"""Exercise 06: a reusable delay_on_commit for django-rq jobs.  (Lesson: 06_commit_modes)
+
+Celery >= 5.4 has ``task.delay_on_commit(...)``. Write the same for django-rq:
+
+    delay_on_commit(get_url_length, task.id)                  # after "default" commits
+    delay_on_commit(get_url_length, task.id, using="second")  # after "second" commits
+
+Inside a transaction on the database ``using`` (the default one if not
+given), the job is enqueued when that transaction commits, and never if it
+rolls back. Outside a transaction, it is enqueued at once.
+
+Why not django-rq's own ``COMMIT_MODE = "on_db_commit"``? It only watches
+the *default* database: a job enqueued inside a transaction on "second" goes
+to Redis at once, before that transaction commits.
+
+The grader enqueues a probe job (it reads a task on the database it is told)
+through your helper, under the race amplifier, on "default" and on "second".
+
+Grade it:  pytest exercises/ex06_delay_on_commit
+"""
+
+
+def delay_on_commit(job, *args, using=None, **kwargs):
+    """Enqueue ``job.delay(*args, **kwargs)`` once the transaction on ``using`` commits."""
+    # TODO: write it (the lesson's last section shows the one call it needs).
+    raise NotImplementedError("delay_on_commit() is not written yet")

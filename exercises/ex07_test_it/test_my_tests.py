@@ -1,0 +1,47 @@
+"""Grades exercise 07 by mutation: your tests must pass on the on_commit view and fail on each broken copy.
+
+Your test file runs once, in its own pytest process, against every version
+of the view (see lab/mutation.py for the broken copies); conftest.py beside
+this file starts that run and gives its ``report`` to the checks below.
+"""
+
+from lab import grading
+
+WHAT_IT_DOES = {
+    "premature_enqueue": "enqueues the job at once, before the commit (the article's bug)",
+    "no_enqueue": "never enqueues the job",
+    "wrong_id": "enqueues the job after the commit, for the wrong task id",
+}
+
+
+def expect_passing_on_the_correct_view(report):
+    if report["errors"]:
+        grading.fail(f"pytest could not run your tests: {report['errors'][0]}")
+    correct = report["results"]["correct"]
+    if not correct["passed"] and not correct["failed"]:
+        grading.fail("Your file has no tests that ran; expected at least one test function (named test_...).")
+    if correct["failed"]:
+        name, why = correct["failed"][0]
+        grading.fail(f"{name} fails on the correct view ({why}); expected your tests to pass there.")
+
+
+def expect_caught(report, mutant):
+    expect_passing_on_the_correct_view(report)
+    if not report["results"][mutant]["failed"]:
+        grading.fail(f"All your tests pass on a view that {WHAT_IT_DOES[mutant]}; expected at least one of them to fail.")
+
+
+def test_your_tests_pass_on_the_correct_view(report):
+    expect_passing_on_the_correct_view(report)
+
+
+def test_they_catch_an_enqueue_before_the_commit(report):
+    expect_caught(report, "premature_enqueue")
+
+
+def test_they_catch_a_view_that_never_enqueues(report):
+    expect_caught(report, "no_enqueue")
+
+
+def test_they_catch_the_wrong_task_id(report):
+    expect_caught(report, "wrong_id")

@@ -1,0 +1,175 @@
+"""Mutation grading for exercise 07: do the learner's tests catch a broken view?
+
+The grader runs the learner's test file once, in a fresh pytest process,
+with this module as a plugin (``-p lab.mutation``). Every test runs once per
+version of the on_commit view (``/variants/on_commit/``): the correct one
+and each broken copy below, patched in for that run. The plugin writes, for
+each version, which tests passed and which failed (with their first line) to
+the JSON file named by ``WORKSHOP_MUTATION_REPORT``. Good tests pass on the
+correct view and fail on every broken one.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+REPORT_ENV = "WORKSHOP_MUTATION_REPORT"
+
+
+# --- The broken views (each replaces on_commit.View.form_valid) -------------------
+# Models are imported inside the functions: pytest loads this plugin before Django is set up.
+
+
+def premature_enqueue(self, form):
+    """The article's bug: enqueue at once, inside the request's transaction."""
+    from workshop_project.tasks.jobs import get_url_length
+    from workshop_project.tasks.models import Task
+
+    task = Task.objects.create(url=form.cleaned_data["url"])
+    get_url_length.delay(task.id)
+    self.rest_of_request(form)
+    return self.started(task=task)
+
+
+def no_enqueue(self, form):
+    """Creates the task and forgets the job."""
+    from workshop_project.tasks.models import Task
+
+    task = Task.objects.create(url=form.cleaned_data["url"])
+    self.rest_of_request(form)
+    return self.started(task=task)
+
+
+def wrong_id(self, form):
+    """Waits for the commit, then enqueues the job for another task's id."""
+    from django.db import transaction
+
+    from workshop_project.tasks.jobs import get_url_length
+    from workshop_project.tasks.models import Task
+
+    task = Task.objects.create(url=form.cleaned_data["url"])
+    transaction.on_commit(partial(get_url_length.delay, task.id + 1))
+    self.rest_of_request(form)
+    return self.started(task=task)
+
+
+MUTANTS = {"premature_enqueue": premature_enqueue, "no_enqueue": no_enqueue, "wrong_id": wrong_id}
+VERSIONS = ["correct", *MUTANTS]
+
+
+# --- The plugin, inside the learner's pytest run ----------------------------------
+
+
+_results = {version: {"passed": [], "failed": []} for version in VERSIONS}  # test names, per version
+_collection_errors = []
+
+
+def pytest_configure(config):
+    from .grading import use_own_test_databases
+
+    use_own_test_databases("mutation")
+
+
+def pytest_generate_tests(metafunc):
+    if "workshop_view" in metafunc.fixturenames:
+        metafunc.parametrize("workshop_view", VERSIONS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def workshop_view(request, monkeypatch):
+    """Serve this version of the on_commit view for the duration of one test."""
+    from workshop_project.tasks.variants import on_commit
+
+    if request.param != "correct":
+        monkeypatch.setattr(on_commit.View, "form_valid", MUTANTS[request.param])
+    return request.param
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    version = getattr(item, "callspec", None) and item.callspec.params.get("workshop_view")
+    if not version or not (report.failed or report.when == "call"):
+        return
+    results = _results[version]
+    name = item.name.replace(f"[{version}]", "").replace(f"-{version}]", "]").replace(f"[{version}-", "[")
+    if report.failed:
+        first_line = call.excinfo.exconly().strip().splitlines()[0] if call.excinfo else report.longreprtext[:200]
+        results["failed"].append([name, first_line[:300]])
+    elif report.when == "call":
+        results["passed"].append(name)
+
+
+def pytest_collectreport(report):
+    if report.failed:  # e.g. a fixture or import the file needs is missing
+        lines = [line for line in report.longreprtext.strip().splitlines() if line.strip()]
+        _collection_errors.append(lines[-1] if lines else "the file could not be collected")
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        report = {"results": _results, "errors": _collection_errors}
+        with open(path, "w") as stream:
+            json.dump(report, stream)
+
+
+# --- The grader's side ------------------------------------------------------------
+
+
+def redis_url_beside(url):
+    """The Redis database next to the grader's, so the learner's tests and the grader,
+    running at the same time, never see each other's queues."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{number - 1 if number > 0 else 1}"))
+
+
+class Run:
+    """The learner's test file, running under every version of the view in a pytest process."""
+
+    def __init__(self, test_file, timeout=300):
+        from django.conf import settings
+
+        self.folder = tempfile.mkdtemp(prefix="workshop-mutation-")
+        self.report_path = Path(self.folder) / "report.json"
+        self.timeout = timeout
+        env = {
+            **os.environ,
+            REPORT_ENV: str(self.report_path),
+            "TEST_REDIS_URL": redis_url_beside(settings.RQ_QUEUES["default"]["URL"]),
+        }
+        command = [sys.executable, "-m", "pytest", "--noconftest", "-p", "lab.mutation", "-q", "--nomigrations", str(test_file)]
+        self.process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+
+    def result(self):
+        """Wait for the run; return its report: {"results": {version: {"passed", "failed"}}, "errors": [...]}."""
+        try:
+            output, _ = self.process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return {"results": {}, "errors": [f"your tests were still running after {self.timeout} s"]}
+        try:
+            report = json.loads(self.report_path.read_text())
+        except (FileNotFoundError, ValueError):
+            tail = (output or "").strip().splitlines()[-1:] or ["no output"]
+            report = {"results": {}, "errors": [f"pytest could not run your tests: {tail[0]}"]}
+        report["output"] = (output or "")[-4000:]
+        return report
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
