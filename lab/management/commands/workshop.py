@@ -3,18 +3,21 @@
     doctor                 is every service up? (one line per problem, with its fix)
     race VARIANT           N trials of a variant: under the amplifier, or --live
     kernel                 install the "Django Shell-Plus" Jupyter kernel
+    progress               your exercises as last graded (runs nothing)
+    reset EXERCISE         restore an exercise's starter; your version is kept as a backup
 """
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lab import kernel, race, stack, web
+from lab import kernel, progress, race, stack, web
+from workshop_project import registry
 from workshop_project.tasks.urls import VARIANTS
 
 
 class Command(BaseCommand):
-    help = "The workshop's tools: doctor, race, kernel."
+    help = "The workshop's tools: doctor, race, kernel, progress, reset."
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -25,6 +28,9 @@ class Command(BaseCommand):
         trial.add_argument("--live", action="store_true", help="over HTTP against the running web and worker")
         trial.add_argument("--hold-ms", type=int, default=None, help="keep each transaction open this long (default 0; 200 live)")
         commands.add_parser("kernel", help="install the Django Shell-Plus Jupyter kernel")
+        commands.add_parser("progress", help="your exercises as last graded by `pytest exercises/` (runs nothing)")
+        reset = commands.add_parser("reset", help="restore an exercise's starter, keeping your version as a backup")
+        reset.add_argument("exercise", help="ex04_on_commit, ex04, 04 or 4")
 
     def handle(self, *args, action, **options):
         getattr(self, f"handle_{action}")(**options)
@@ -45,3 +51,23 @@ class Command(BaseCommand):
 
     def handle_kernel(self, **options):
         self.stdout.write(f"Installed the Django Shell-Plus kernel in {kernel.install()}")
+
+    def handle_progress(self, **options):
+        rows = progress.rows()
+        if not rows:
+            raise CommandError("there are no exercises: exercises/exercises.toml is missing")
+        for row in rows:
+            self.stdout.write(str(row))
+        self.stdout.write(progress.summary(rows) + " Grade them again with: pytest exercises/")
+
+    def handle_reset(self, exercise, **options):
+        try:
+            found = registry.find(exercise)
+            backup = progress.reset(found)
+        except (LookupError, OSError) as error:
+            raise CommandError(str(error)) from None
+        path = registry.relative(found.path())
+        if backup is None:
+            self.stdout.write(f"{path} is already the starter: nothing to do.")
+        else:
+            self.stdout.write(f"Restored the starter of {path}. Your version is kept in {registry.relative(backup)}.")
