@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 REGISTRY = "exercises.toml"
-STARTERS = ".starters"  # pristine copies of the learner's files, beside the registry
+STARTERS = ".starters"  # pristine snapshots of the learner's files, beside the registry
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,12 @@ class Exercise:
         return settings.BASE_DIR / root / self.slug / self.file
 
     def starter_path(self):
-        """The pristine starter, kept in ``exercises/.starters/`` for ``workshop reset``."""
-        return settings.BASE_DIR / "exercises" / STARTERS / self.slug / self.file
+        """The pristine starter, kept for ``workshop reset`` as ``exercises/.starters/<slug>/<file>.starter``.
+
+        A snapshot, not code: nothing imports or edits it, and a test checks
+        that the shipped learner file is byte for byte the same. (Not taken
+        from git: the container has no git, and a learner may commit.)"""
+        return settings.BASE_DIR / "exercises" / STARTERS / self.slug / f"{self.file}.starter"
 
     def dotted(self, root="exercises"):
         return f"{root}.{self.slug}.{self.module}"
