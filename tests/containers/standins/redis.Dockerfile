@@ -1,6 +1,9 @@
 # STAND-IN for the compose file's redis image, for CI only: Debian 13's
-# redis-server (not Redis 7.4 from the official image), run directly as the
+# redis-server (not the official image's Redis build), run directly as the
 # "redis" user (the official entrypoint starts as root and drops to "redis").
 FROM localhost/workshop-standin-base:latest
+RUN apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null \
+    && rm -rf /var/lib/apt/lists/*
 USER redis
 CMD ["redis-server"]
