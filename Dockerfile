@@ -16,6 +16,7 @@ ENV PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
     HOME=/home/workshop \
+    SHELL=/bin/bash \
     WORKSHOP_DATA_DIR=/data \
     WORKSHOP_HEALTH_URL=http://127.0.0.1:8000/healthz
 
@@ -23,9 +24,13 @@ ENV PYTHONUNBUFFERED=1 \
 # files written to the bind mount belong to the learner). Compose may run the
 # containers as another uid (WORKSHOP_UID): HOME and /data are then still
 # writable (sticky, world-writable, as /tmp), so any uid works.
+# JupyterLab's terminal is a login shell (the server has no tty), and Debian's
+# /etc/profile resets PATH for it: profile.d puts the virtualenv back first, so
+# `pytest exercises/` works in a JupyterLab terminal too.
 RUN groupadd --gid 1000 workshop \
     && useradd --uid 1000 --gid 1000 --home-dir /home/workshop --create-home --shell /bin/bash workshop \
-    && install -d -m 1777 /home/workshop /data
+    && install -d -m 1777 /home/workshop /data \
+    && echo "export PATH=\"/opt/venv/bin:\$PATH\"" >/etc/profile.d/workshop-venv.sh
 
 # Dependencies first, from the pinned lock only: this layer is rebuilt when
 # requirements.txt changes, not when the code does.

@@ -227,7 +227,7 @@ in_jupyter() { podman exec "$(container jupyter)" "$@"; }
 
 check_stack() {  # LABEL: start the stack stage by stage, then check it from outside and inside
   step "the stack on $1"
-  local up_started deadline line stage names want service id binding users
+  local up_started deadline line stage names want service id binding users found
   up_started=$(date +%s)
   deadline=$(( up_started + DEADLINE_SECONDS ))
   services=()
@@ -274,6 +274,12 @@ check_stack() {  # LABEL: start the stack stage by stage, then check it from out
     done
     fail "workshop doctor found a problem in the jupyter container (above)."
   }
+
+  step "in the jupyter container: a JupyterLab terminal (a login shell) finds the image's pytest"
+  # jupyter_server starts "$SHELL -l" when it has no tty, as in a container.
+  found=$(in_jupyter sh -c 'exec "${SHELL:-sh}" -l -c "command -v pytest"' || true)
+  [ "$found" = /opt/venv/bin/pytest ] || fail "a login shell in the jupyter container finds pytest at '$found', not /opt/venv/bin/pytest."
+  echo "✔ $found"
 
   step "in the jupyter container: pytest exercises/ --solutions"
   if [ -d exercises ]; then
