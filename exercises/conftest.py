@@ -17,6 +17,7 @@ from django.test import Client
 
 from lab import grading
 from lab.amplifier import amplifier
+from lab.outcomes import clear_jobs
 from workshop_project import registry
 
 
@@ -58,7 +59,7 @@ def learner(exercise, pytestconfig):
 @pytest.fixture(autouse=True)
 def empty_redis():
     """Every check starts with no jobs, empty queues and empty registries."""
-    grading.clear_redis()
+    clear_jobs()
 
 
 @pytest.fixture(scope="session")

@@ -399,10 +399,3 @@ def redis_down(queue_name="default"):
     with override_settings(RQ_QUEUES=queues):
         yield closed
 
-
-def clear_redis():
-    """Delete every key of the grader's Redis database but the workers' registrations."""
-    connection = django_rq.get_connection("default")
-    stale = [key for key in connection.scan_iter() if not key.startswith(b"rq:worker")]
-    if stale:
-        connection.delete(*stale)

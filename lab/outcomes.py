@@ -73,6 +73,18 @@ def clear_failures(queue_name="default"):
         registry.remove(job_id, delete_job=True)
 
 
+def clear_jobs(queue_name="default"):
+    """Delete every job, queue and registry in the queue's Redis database.
+
+    Workers' registrations ("rq:worker...") are kept: a worker that is
+    running stays known, and ``doctor`` and the tests still find it.
+    """
+    connection = django_rq.get_connection(queue_name)
+    stale = [key for key in connection.scan_iter() if not key.startswith(b"rq:worker")]
+    if stale:
+        connection.delete(*stale)
+
+
 @dataclass
 class Outcome:
     """How one submission ended: "OK", "error" (recorded on the task),

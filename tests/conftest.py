@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connections
 
 from lab import services
+from lab.outcomes import clear_jobs
 
 
 @pytest.fixture(scope="session")
@@ -27,14 +28,9 @@ def redis_connection():
 
 @pytest.fixture(autouse=True)
 def empty_redis(redis_connection):
-    """Every test starts with no jobs, empty queues and empty registries.
-
-    The live worker's own registration ("rq:worker...") is kept: it stays up
-    for the whole session.
-    """
-    stale = [key for key in redis_connection.scan_iter() if not key.startswith(b"rq:worker")]
-    if stale:
-        redis_connection.delete(*stale)
+    """Every test starts with no jobs, empty queues and empty registries
+    (the session's live worker stays registered)."""
+    clear_jobs()
     yield
 
 
