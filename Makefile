@@ -11,7 +11,7 @@ BIN := $(abspath $(VENV)/bin)
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install up test grade doctor kernel lock clean
+.PHONY: install up test grade doctor kernel lint format lock clean
 
 $(STAMP): requirements.txt
 	@py=$$(PYTHON="$(PYTHON)" bin/find-python) || exit 1; \
@@ -38,7 +38,24 @@ kernel: install
 	python manage.py workshop kernel
 
 test: install
-	python -m lab.services $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest tests $(PYTEST_ARGS)
+	python -m lab.testservers $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest tests $(PYTEST_ARGS)
+
+# The checks CI runs first: Python and notebooks (ruff), notebooks without outputs,
+# shell scripts (shellcheck) and Dockerfiles (hadolint). `make format` fixes what it can.
+SHELL_SCRIPTS := bin/run bin/find-python .ci/run $(wildcard tests/containers/*.sh tests/containers/standins/*.sh)
+DOCKERFILES := Dockerfile $(wildcard tests/containers/standins/*.Dockerfile)
+
+lint: install
+	ruff check .
+	ruff format --check .
+	nbstripout --keep-id --verify notebooks/*.ipynb
+	shellcheck --severity=warning $(SHELL_SCRIPTS)
+	hadolint $(DOCKERFILES)
+
+format: install
+	ruff check --fix .
+	ruff format .
+	nbstripout --keep-id notebooks/*.ipynb
 
 # Re-pin every dependency from requirements.in, in a throwaway virtualenv.
 lock:

@@ -18,7 +18,7 @@ from django.test import Client
 from lab import grading
 from lab.amplifier import amplifier
 from lab.outcomes import clear_jobs
-from workshop_project import registry
+from workshop_project import exercise_registry
 
 
 def pytest_addoption(parser):
@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="module")
 def exercise(request):
     """The exercise a grader file belongs to (its folder's name)."""
-    return registry.find(request.path.parent.name)
+    return exercise_registry.find(request.path.parent.name)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,9 +51,9 @@ def learner(exercise, pytestconfig):
     """
     root = "solutions" if pytestconfig.getoption("solutions") else "exercises"
     try:
-        return registry.import_learner_module(exercise, root=root)
+        return exercise_registry.import_learner_module(exercise, root=root)
     except Exception as error:  # a syntax or import error fails this exercise only, in one line
-        grading.fail(f"{registry.describe_import_error(error)} (the file does not import).")
+        grading.fail(f"{exercise_registry.describe_import_error(error)} (the file does not import).")
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """The lab: what the notebooks, the grader and ``manage.py workshop`` share.
 
-- ``stack``: is every service up (``doctor``)?
+- ``doctor``: is every service up (``workshop doctor``)?
 - ``web``: submit the form of a variant over HTTP, as a browser would.
 - ``outcomes``: wait for what the worker did; read its failures from rq.
 - ``amplifier``: run every job the instant it is enqueued, on another thread.
@@ -8,7 +8,7 @@
 - ``experiment``: failure rate against hold time, and its plot; what a failing request leaves behind.
 - ``barrier``: wait until the worker has run every job queued so far.
 - ``lesson``: a notebook's first cell (check, reset) and last (the next exercise).
-- ``services``: start redis, the web and a worker for tests.
+- ``testservers``: start redis, PostgreSQL, the web and a worker on free ports, for tests and CI.
 - ``probes``: a job that asks the worker one question (can it see this row?).
 - ``grading``: the grader's pytest plugin (``pytest exercises/``) and its helpers.
 - ``mutation``: exercise 07's grading: the learner's tests against broken views.

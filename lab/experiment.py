@@ -40,14 +40,16 @@ def table(rows):
     variants = list(dict.fromkeys(row["variant"] for row in rows))
     holds = sorted({row["hold_ms"] for row in rows})
     cells = {(row["variant"], row["hold_ms"]): f"{row['failures']}/{row['runs']}" for row in rows}
-    lines = [["hold ms"] + variants] + [[str(hold)] + [cells.get((variant, hold), "") for variant in variants] for hold in holds]
+    lines = [["hold ms"] + variants] + [
+        [str(hold)] + [cells.get((variant, hold), "") for variant in variants] for hold in holds
+    ]
     return aligned(lines)
 
 
 def aligned(lines):
     """Lists of strings as right-aligned text columns."""
     widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
-    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in lines)
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=False)) for line in lines)
 
 
 def plot(rows, title="How often the worker missed the row"):

@@ -22,13 +22,15 @@ from django.db import connections
 from django.test import override_settings
 from rq.job import Job, JobStatus
 
-from workshop_project import registry
+from workshop_project import exercise_registry
 
 from . import progress
 from .amplifier import ThreadWorker
 from .outcomes import failure_of
 
-START_REDIS = "start the stack (`make up`, or `docker compose up`) or point REDIS_URL at a running Redis, then grade again"
+START_REDIS = (
+    "start the stack (`make up`, or `docker compose up`) or point REDIS_URL at a running Redis, then grade again"
+)
 
 
 # --- pytest: options, start-up checks, the grader's own databases ----------------
@@ -112,9 +114,9 @@ def describe_error(error, tb=None):
     frames = traceback.extract_tb(tb or error.__traceback__)
     mine = [frame for frame in frames if is_learner_code(frame.filename)]
     if mine:
-        return f"Your code raised {what} ({registry.relative(mine[-1].filename)}, line {mine[-1].lineno})"
+        return f"Your code raised {what} ({exercise_registry.relative(mine[-1].filename)}, line {mine[-1].lineno})"
     frame = frames[-1] if frames else None
-    where = f" ({registry.relative(frame.filename)}, line {frame.lineno})" if frame else ""
+    where = f" ({exercise_registry.relative(frame.filename)}, line {frame.lineno})" if frame else ""
     return f"The check stopped with {what}{where}"
 
 
@@ -123,7 +125,7 @@ COLOUR = {"done": {"green": True}, "failing": {"red": True}}
 
 @dataclass
 class Grade:
-    exercise: registry.Exercise
+    exercise: exercise_registry.Exercise
     checks: int = 0
     failures: list = field(default_factory=list)  # sentences, in the order the checks ran
 
@@ -139,7 +141,7 @@ class Reporter:
     def __init__(self, config, root):
         self.config = config
         self.root = root
-        self.exercises = {exercise.slug: exercise for exercise in registry.load()}
+        self.exercises = {exercise.slug: exercise for exercise in exercise_registry.load()}
         self.grades = {}
         # Exercises graded only in part (-k, a single file or check) are shown but not recorded.
         self.partial = set()
@@ -187,10 +189,13 @@ class Reporter:
         graded = {grade.exercise.slug: grade.passed for grade in ordered}
         if self.root == "exercises":
             if not self.all_partial:
-                progress.record({
-                    slug: (passed, (self.grades[slug].failures or [""])[0])
-                    for slug, passed in graded.items() if slug not in self.partial
-                })
+                progress.record(
+                    {
+                        slug: (passed, (self.grades[slug].failures or [""])[0])
+                        for slug, passed in graded.items()
+                        if slug not in self.partial
+                    }
+                )
             tr.write_sep("=", "your progress")
             rows = progress.rows(graded)
             last = progress.summary(rows)
@@ -215,7 +220,9 @@ class Reporter:
         if len(hints) < len(exercise.hints):
             tail += f"More hints: pytest exercises/{exercise.slug} --hints"
         else:
-            tail += f"Edit {registry.relative(exercise.path(self.root))}, then: pytest exercises/{exercise.slug}"
+            tail += (
+                f"Edit {exercise_registry.relative(exercise.path(self.root))}, then: pytest exercises/{exercise.slug}"
+            )
         tr.write_line(f"  {tail}")
 
 
@@ -271,7 +278,9 @@ class JobRun:
             return f"{self.call} {self.status}"
         text = f"{self.call} failed with {self.error}: {self.message.rstrip('.')}"
         if "database is locked" in self.message:
-            text += " (a transaction that had written to the database was still open, so SQLite kept the job from writing)"
+            text += (
+                " (a transaction that had written to the database was still open, so SQLite kept the job from writing)"
+            )
         return text
 
 
@@ -392,10 +401,9 @@ def sample_pages():
 def redis_down(queue_name="default"):
     """Point the queue at a port where nothing listens: every enqueue really fails
     with a refused connection (code that asks django_rq.get_queue() at call time)."""
-    from .services import free_port
+    from .testservers import free_port
 
     closed = f"redis://127.0.0.1:{free_port()}/0"
     queues = {**settings.RQ_QUEUES, queue_name: {**settings.RQ_QUEUES[queue_name], "URL": closed}}
     with override_settings(RQ_QUEUES=queues):
         yield closed
-

@@ -14,9 +14,9 @@ starter (or half-edited).
 
 import requests
 
-from workshop_project import registry
+from workshop_project import exercise_registry
 
-from . import race, stack, web
+from . import doctor, race, web
 from .outcomes import clear_failures
 
 #: The checks a lesson cannot run without (the kernel is obviously running).
@@ -29,7 +29,7 @@ class StackNotReady(RuntimeError):
 
 def start(clear=True):
     """Check the live stack; empty the failed-job registry (``clear=False`` keeps it)."""
-    results = stack.checks()
+    results = doctor.checks()
     problems = [str(check) for check in results if not check.ok and check.name in NEEDED]
     if problems:
         raise StackNotReady("\n".join(problems))
@@ -38,15 +38,17 @@ def start(clear=True):
             print(check)
     if clear:
         clear_failures()
-    print(f"Ready: the web answers at {web.base_url()}, a worker listens"
-          + (", and the failed-job registry is empty." if clear else "."))
+    print(
+        f"Ready: the web answers at {web.base_url()}, a worker listens"
+        + (", and the failed-job registry is empty." if clear else ".")
+    )
 
 
 def next_exercise(*slugs):
     """Say which exercise(s) practise this lesson, and how to grade them."""
     for slug in slugs:
         try:
-            exercise = registry.find(slug)
+            exercise = exercise_registry.find(slug)
         except LookupError:
             print(f"Next: exercise {slug} (in exercises/{slug}/); grade it with `pytest exercises/{slug}`.")
             continue
@@ -65,7 +67,7 @@ def try_exercise(slug, runs=5, hold_ms=200):
     fails before it starts a task, as the untouched starter may.
     """
     try:
-        exercise = registry.find(slug)
+        exercise = exercise_registry.find(slug)
     except LookupError:
         print(f"{slug} is not in exercises/exercises.toml yet: nothing to run.")
         return None
@@ -84,8 +86,10 @@ def try_exercise(slug, runs=5, hold_ms=200):
         return None
     row = race.live(slug, runs=runs, hold_ms=hold_ms)
     verdict = "looks fixed" if row["ok"] == runs else "not fixed yet"
-    print(f"{slug} ({hold_ms} ms hold): {row['ok']}/{runs} OK, {row['failures']} DoesNotExist, "
-          f"{row['other']} other: {verdict}.")
+    print(
+        f"{slug} ({hold_ms} ms hold): {row['ok']}/{runs} OK, {row['failures']} DoesNotExist, "
+        f"{row['other']} other: {verdict}."
+    )
     return row
 
 
@@ -96,12 +100,12 @@ def call_learner(slug, function, *args, **kwargs):
     not be called or what it raised.
     """
     try:
-        module = registry.import_learner_module(registry.find(slug))
+        module = exercise_registry.import_learner_module(exercise_registry.find(slug))
     except LookupError as error:
         print(f"Cannot run {slug}: {error}.")
         return None
     except Exception as error:  # the learner's file does not import: say where
-        print(f"Your {slug} file does not import: {registry.describe_import_error(error)}")
+        print(f"Your {slug} file does not import: {exercise_registry.describe_import_error(error)}")
         return None
     try:
         return getattr(module, function)(*args, **kwargs)

@@ -148,7 +148,17 @@ class Run:
             REPORT_ENV: str(self.report_path),
             "TEST_REDIS_URL": redis_url_beside(settings.RQ_QUEUES["default"]["URL"]),
         }
-        command = [sys.executable, "-m", "pytest", "--noconftest", "-p", "lab.mutation", "-q", "--nomigrations", str(test_file)]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--noconftest",
+            "-p",
+            "lab.mutation",
+            "-q",
+            "--nomigrations",
+            str(test_file),
+        ]
         self.process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )

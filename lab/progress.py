@@ -20,7 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from workshop_project import registry
+from workshop_project import exercise_registry
 
 PROGRESS_FILE = "progress.json"
 BACKUPS = "backups"
@@ -66,7 +66,7 @@ def record(results):
     records = load()
     now = datetime.now().isoformat(timespec="seconds")
     for slug, (passed, message) in results.items():
-        exercise = registry.find(slug)
+        exercise = exercise_registry.find(slug)
         records[slug] = {"passed": passed, "message": message, "graded": now, "digest": digest(exercise.path())}
     _save(records)
 
@@ -79,7 +79,7 @@ def forget(slug):
 
 @dataclass
 class Row:
-    exercise: registry.Exercise
+    exercise: exercise_registry.Exercise
     state: str  # a key of SYMBOL
     note: str = ""
 
@@ -108,7 +108,7 @@ def rows(graded=None):
     graded = graded or {}
     records = load()
     result = []
-    for exercise in registry.load():
+    for exercise in exercise_registry.load():
         if exercise.slug in graded:
             passed = graded[exercise.slug]
             note = "" if passed or not is_starter(exercise) else "still the starter"
@@ -138,7 +138,7 @@ def reset(exercise, now=None):
     """Put the starter back; return where the learner's version was kept (None if it was the starter)."""
     path, starter = exercise.path(), exercise.starter_path()
     if not starter.exists():
-        raise FileNotFoundError(f"the starter of {exercise.slug} is missing ({registry.relative(starter)})")
+        raise FileNotFoundError(f"the starter of {exercise.slug} is missing ({exercise_registry.relative(starter)})")
     backup = None
     if path.exists():
         original = path.read_bytes()
@@ -148,7 +148,9 @@ def reset(exercise, now=None):
         backup.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, backup)
         if backup.read_bytes() != original:  # never overwrite work that is not safely copied
-            raise OSError(f"could not back up {registry.relative(path)} to {registry.relative(backup)}")
+            raise OSError(
+                f"could not back up {exercise_registry.relative(path)} to {exercise_registry.relative(backup)}"
+            )
     shutil.copyfile(starter, path)
     forget(exercise.slug)
     return backup

@@ -47,7 +47,9 @@ def submit(variant, url=None, hold_ms=0, fail=False, session=None, timeout=30):
     try:
         form = session.get(page, timeout=timeout)
     except requests.ConnectionError:
-        raise WebUnavailable(f"the web app does not answer at {base_url()}: start the stack (`make up` or `docker compose up`)") from None
+        raise WebUnavailable(
+            f"the web app does not answer at {base_url()}: start the stack (`make up` or `docker compose up`)"
+        ) from None
     form.raise_for_status()
     data = {
         "url": url or default_url(),
@@ -60,7 +62,9 @@ def submit(variant, url=None, hold_ms=0, fail=False, session=None, timeout=30):
     if response.status_code == 200:  # the form came back with its errors
         raise ValueError(f"the form at {page} refused the input: {' '.join(form_errors(response.text))}")
     task_id = response.headers.get("X-Task-Id")
-    return Submission(variant, response.status_code, int(task_id) if task_id else None, response.headers.get("X-Job-Id"))
+    return Submission(
+        variant, response.status_code, int(task_id) if task_id else None, response.headers.get("X-Job-Id")
+    )
 
 
 def form_errors(page):

@@ -1,6 +1,6 @@
 """Fixtures for the project's own tests: a real Redis, real processes, the test database.
 
-``make test`` (``python -m lab.services -- pytest tests``) starts a private
+``make test`` (``python -m lab.testservers -- pytest tests``) starts a private
 redis-server and exports REDIS_URL; the test settings put every job on that
 server's database 15.
 """
@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from lab import services
+from lab import testservers
 from lab.outcomes import clear_jobs
 
 
@@ -22,7 +22,10 @@ def redis_connection():
     try:
         connection.ping()
     except Exception:
-        pytest.exit(f"Redis does not answer at {settings.REDIS_URL}: run the tests with `make test`, which starts one.", returncode=3)
+        pytest.exit(
+            f"Redis does not answer at {settings.REDIS_URL}: run the tests with `make test`, which starts one.",
+            returncode=3,
+        )
     return connection
 
 
@@ -31,15 +34,15 @@ def empty_redis(redis_connection):
     """Every test starts with no jobs, empty queues and empty registries
     (the session's live worker stays registered)."""
     clear_jobs()
-    yield
+    return
 
 
 def process_env(**extra):
     """Environment for a web server or worker process that shares this test's databases."""
-    return services.django_env(
+    return testservers.django_env(
         DJANGO_SETTINGS_MODULE="workshop_project.test_settings",
-        DATABASE_URL=services.database_url(connections["default"].settings_dict),
-        SECOND_DATABASE_URL=services.database_url(connections["second"].settings_dict),
+        DATABASE_URL=testservers.database_url(connections["default"].settings_dict),
+        SECOND_DATABASE_URL=testservers.database_url(connections["second"].settings_dict),
         **extra,
     )
 
@@ -52,8 +55,8 @@ def live_processes(django_db_setup, redis_connection):
     """
     with contextlib.ExitStack() as stack:
         env = process_env(FETCH_TIMEOUT_SECONDS=2)  # the bad-input test waits out one timeout
-        url = stack.enter_context(services.web_server(env))
-        stack.enter_context(services.rq_worker({**env, "WORKSHOP_WEB_URL": url}, redis_connection))
+        url = stack.enter_context(testservers.web_server(env))
+        stack.enter_context(testservers.rq_worker({**env, "WORKSHOP_WEB_URL": url}, redis_connection))
         yield url
 
 

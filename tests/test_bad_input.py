@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 @pytest.mark.parametrize(
-    "url, message",
+    ("url", "message"),
     [
         ("not a url", "Enter an http:// or https:// URL."),
         ("ftp://127.0.0.1/file.txt", "Enter an http:// or https:// URL."),

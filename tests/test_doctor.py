@@ -6,7 +6,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from lab import services
+from lab import testservers
 
 from .conftest import process_env
 
@@ -29,7 +29,7 @@ def problems(output):
 
 
 def test_with_redis_stopped_doctor_names_redis_once_and_fails(live_stack):
-    result = doctor(REDIS_URL=f"redis://127.0.0.1:{services.free_port()}/0", WORKSHOP_WEB_URL=live_stack)
+    result = doctor(REDIS_URL=f"redis://127.0.0.1:{testservers.free_port()}/0", WORKSHOP_WEB_URL=live_stack)
     assert result.returncode == 1, result.stdout + result.stderr
     assert len(problems(result.stdout)) == 1, result.stdout
     assert problems(result.stdout)[0].startswith("✘ Redis: does not answer at redis://127.0.0.1:")
@@ -45,6 +45,6 @@ def test_with_the_stack_up_doctor_is_clean(live_stack):
 
 
 def test_with_the_web_down_doctor_says_how_to_start_it(live_stack):
-    result = doctor(WORKSHOP_WEB_URL=f"http://127.0.0.1:{services.free_port()}")
+    result = doctor(WORKSHOP_WEB_URL=f"http://127.0.0.1:{testservers.free_port()}")
     assert result.returncode == 1
     assert [line.split(":")[0] for line in problems(result.stdout)] == ["✘ web"]

@@ -17,10 +17,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from lab import mutation, progress, services
-from workshop_project import registry
+from lab import mutation, progress, testservers
+from workshop_project import exercise_registry
 
-EXERCISES = [exercise.slug for exercise in registry.load()]
+EXERCISES = [exercise.slug for exercise in exercise_registry.load()]
 PROJECT = ["workshop_project", "lab", "exercises", "solutions", "manage.py", "pytest.ini"]
 
 
@@ -40,14 +40,20 @@ class Grading:
 
 def grade(*args, cwd=settings.BASE_DIR, tmp_path, **env):
     junit = tmp_path / "junit.xml"
-    environment = services.django_env(**{
-        "TEST_REDIS_URL": mutation.redis_url_beside(settings.RQ_QUEUES["default"]["URL"]),
-        "WORKSHOP_DATA_DIR": tmp_path,
-        **env,
-    })
+    environment = testservers.django_env(
+        **{
+            "TEST_REDIS_URL": mutation.redis_url_beside(settings.RQ_QUEUES["default"]["URL"]),
+            "WORKSHOP_DATA_DIR": tmp_path,
+            **env,
+        }
+    )
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", f"--junitxml={junit}", *args],
-        cwd=cwd, env=environment, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return Grading(completed, junit)
 
@@ -60,7 +66,7 @@ def copy_of_the_project(folder):
             shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__", "backups"))
         else:
             shutil.copy2(source, folder / name)
-    for exercise in registry.load():
+    for exercise in exercise_registry.load():
         shutil.copyfile(exercise.starter_path(), folder / "exercises" / exercise.slug / exercise.file)
     return folder
 
@@ -79,17 +85,19 @@ def starters(tmp_path_factory):
 @pytest.mark.parametrize("slug", EXERCISES)
 def test_the_grader_passes_on_the_solution(solutions, slug):
     checks = solutions.cases.get(slug)
-    assert checks and set(checks.values()) == {"passed"}, (checks, solutions.output[-3000:])
+    assert checks, solutions.output[-3000:]
+    assert set(checks.values()) == {"passed"}, (checks, solutions.output[-3000:])
 
 
 @pytest.mark.parametrize("slug", EXERCISES)
 def test_every_check_fails_on_the_untouched_starter(starters, slug):
     checks = starters.cases.get(slug)
-    assert checks and set(checks.values()) == {"failed"}, (checks, starters.output[-3000:])
+    assert checks, starters.output[-3000:]
+    assert set(checks.values()) == {"failed"}, (checks, starters.output[-3000:])
 
 
 def test_every_exercise_has_a_starter_a_solution_hints_and_a_todo():
-    for exercise in registry.load():
+    for exercise in exercise_registry.load():
         starter = exercise.starter_path().read_text()
         assert "TODO" in starter, exercise.slug
         assert exercise.path("solutions").exists(), exercise.slug
@@ -99,21 +107,23 @@ def test_every_exercise_has_a_starter_a_solution_hints_and_a_todo():
 
 def test_the_shipped_learner_files_are_the_starters():
     """What a fresh clone gives the learner is what ``workshop reset`` restores."""
-    for exercise in registry.load():
+    for exercise in exercise_registry.load():
         assert exercise.path().read_bytes() == exercise.starter_path().read_bytes(), (
-            f"{registry.relative(exercise.path())} differs from {registry.relative(exercise.starter_path())}: "
+            f"{exercise_registry.relative(exercise.path())} differs from "
+            f"{exercise_registry.relative(exercise.starter_path())}: "
             "change both, or `python manage.py workshop reset` it"
         )
 
 
 def test_a_failing_run_ends_with_a_sentence_a_hint_and_the_progress_table(starters):
-    first = registry.find(EXERCISES[0])
+    first = exercise_registry.find(EXERCISES[0])
     assert starters.returncode == 1
     assert f"✘ {first.slug}: {first.title}" in starters.output
     assert f"Hint: {first.hints[0]}" in starters.output
-    assert "Traceback" not in starters.output and "def test_" not in starters.output
+    assert "Traceback" not in starters.output
+    assert "def test_" not in starters.output
     table = starters.output.split("your progress")[-1]
-    for exercise in registry.load():
+    for exercise in exercise_registry.load():
         assert f"✘ ex{exercise.number}  {exercise.title}" in table
     assert "0 of 8 exercises done." in table
 
@@ -125,9 +135,18 @@ def test_a_file_that_does_not_import_fails_its_exercise_alone(tmp_path):
     number = next(n for n, line in enumerate(lines, 1) if "def form_valid" in line)
     lines[number - 1] = lines[number - 1].rstrip(":")  # a missing colon
     broken.write_text("\n".join(lines) + "\n")
-    shutil.copyfile(settings.BASE_DIR / "solutions" / "ex04_on_commit" / "views.py", project / "exercises" / "ex04_on_commit" / "views.py")
+    shutil.copyfile(
+        settings.BASE_DIR / "solutions" / "ex04_on_commit" / "views.py",
+        project / "exercises" / "ex04_on_commit" / "views.py",
+    )
 
-    result = grade("exercises/ex02_non_atomic", "exercises/ex04_on_commit", "exercises/ex05_many_jobs", cwd=project, tmp_path=tmp_path)
+    result = grade(
+        "exercises/ex02_non_atomic",
+        "exercises/ex04_on_commit",
+        "exercises/ex05_many_jobs",
+        cwd=project,
+        tmp_path=tmp_path,
+    )
 
     assert f"exercises/ex02_non_atomic/views.py, line {number}: SyntaxError" in result.output, result.output
     assert set(result.cases["ex02_non_atomic"].values()) == {"failed"}
@@ -136,25 +155,28 @@ def test_a_file_that_does_not_import_fails_its_exercise_alone(tmp_path):
 
 
 def test_without_redis_the_grader_says_so_in_one_line(tmp_path):
-    closed = f"redis://127.0.0.1:{services.free_port()}/0"
+    closed = f"redis://127.0.0.1:{testservers.free_port()}/0"
     result = grade("exercises/", tmp_path=tmp_path, REDIS_URL=closed, TEST_REDIS_URL=closed)
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert result.returncode != 0
     assert len(lines) == 1, result.output
-    assert "Redis does not answer at redis://127.0.0.1:" in lines[0] and "make up" in lines[0]
+    assert "Redis does not answer at redis://127.0.0.1:" in lines[0]
+    assert "make up" in lines[0]
 
 
 @pytest.fixture
 def learner_copy(tmp_path, settings):
     """The commands below work on a copy of exercises/, with their own data folder."""
-    shutil.copytree(settings.BASE_DIR / "exercises", tmp_path / "exercises", ignore=shutil.ignore_patterns("__pycache__", "backups"))
+    shutil.copytree(
+        settings.BASE_DIR / "exercises", tmp_path / "exercises", ignore=shutil.ignore_patterns("__pycache__", "backups")
+    )
     settings.BASE_DIR = tmp_path
     settings.DATA_DIR = tmp_path / "data"
     return tmp_path
 
 
 def test_reset_restores_the_starter_and_keeps_a_backup(learner_copy, capsys):
-    exercise = registry.find("ex04")
+    exercise = exercise_registry.find("ex04")
     mine = "# my attempt, which must never be lost\n"
     exercise.path().write_text(mine)
 
@@ -170,16 +192,20 @@ def test_reset_restores_the_starter_and_keeps_a_backup(learner_copy, capsys):
 
     exercise.path().write_text(mine + "# second attempt\n")
     call_command("workshop", "reset", "04")  # in the same second: a new name, never an overwrite
-    assert sorted(backup.read_text() for backup in backups[0].parent.iterdir()) == sorted([mine, mine + "# second attempt\n"])
+    assert sorted(backup.read_text() for backup in backups[0].parent.iterdir()) == sorted(
+        [mine, mine + "# second attempt\n"]
+    )
 
 
 def test_progress_shows_what_was_graded_and_what_changed_since(learner_copy, capsys):
     progress.record({"ex01_reproduce": (True, ""), "ex02_non_atomic": (False, "the job did not find its row")})
-    registry.find("ex02").path().write_text("# edited after grading\n")
+    exercise_registry.find("ex02").path().write_text("# edited after grading\n")
 
     call_command("workshop", "progress")
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("✔ ex01  Reproduce the race, every time")
-    assert lines[1].startswith("… ex02") and "changed since graded" in lines[1]
-    assert lines[2].startswith("· ex03") and lines[-1].startswith("1 of 8 exercises done.")
+    assert lines[1].startswith("… ex02")
+    assert "changed since graded" in lines[1]
+    assert lines[2].startswith("· ex03")
+    assert lines[-1].startswith("1 of 8 exercises done.")

@@ -112,10 +112,14 @@ def test_lesson_runs_top_to_bottom(name, live_stack, timings):
     silent = [
         index
         for index, cell in enumerate(notebook.cells)
-        if RAISES in cell.metadata.get("tags", [])
-        and not any(output.output_type == "error" for output in cell.outputs)
+        if RAISES in cell.metadata.get("tags", []) and not any(output.output_type == "error" for output in cell.outputs)
     ]
     assert not silent, f"{name}: cells {silent} are tagged {RAISES} but raised nothing"
     if name in PLOTS:
-        images = [output for cell in notebook.cells for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+        images = [
+            output
+            for cell in notebook.cells
+            for output in cell.get("outputs", [])
+            if "image/png" in output.get("data", {})
+        ]
         assert images, f"{name} drew no plot"

@@ -73,7 +73,7 @@ DATABASES = {
     # does not watch: it defers .delay() only for transactions on "default".
     "second": env.db("SECOND_DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'second.sqlite3'}"),
 }
-for alias, database in DATABASES.items():
+for database in DATABASES.values():
     database["ATOMIC_REQUESTS"] = True  # the article's setting: the subject of the workshop
     if database["ENGINE"] == "django.db.backends.sqlite3":
         stem = Path(database["NAME"]).stem

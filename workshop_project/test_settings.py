@@ -10,7 +10,7 @@ decided in settings, not later in a fixture.
 from urllib.parse import urlsplit, urlunsplit
 
 from .settings import *  # noqa: F403
-from .settings import env, REDIS_URL
+from .settings import REDIS_URL, env
 
 
 def _other_database(url, number=15):

@@ -3,11 +3,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import registry
+from . import exercise_registry
 
 urlpatterns = [
     path("", include("workshop_project.tasks.urls")),
     path("django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
-    path("exercises/", include(registry.exercise_urls())),
+    path("exercises/", include(exercise_registry.exercise_urls())),
 ]

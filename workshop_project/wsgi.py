@@ -1,4 +1,5 @@
 """WSGI entry point, used by runserver and by the lab's in-process sample server."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -20,7 +20,8 @@ def test_a_failure_inside_the_block_leaves_no_row_and_no_job(browser, samples, a
     jobs = grading.runs(amp.job_ids)
     if rows and jobs:
         grading.fail(
-            f"A request that failed left task {rows[0]} behind and enqueued {jobs[0].call}; expected no row and no job: "
+            f"A request that failed left task {rows[0]} behind and enqueued {jobs[0].call}; "
+            "expected no row and no job: "
             "put the work that can fail inside the atomic() block, and enqueue after it."
         )
     if jobs:

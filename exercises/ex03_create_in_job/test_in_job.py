@@ -22,7 +22,10 @@ def test_the_job_succeeds_and_records_its_id(browser, samples, amp):
         grading.fail(f"The job {run}; expected it to create the task and measure it.")
     task = Task.objects.filter(job_id=job_id).first()
     if task is None:
-        grading.fail(f"The job {run.call} finished, but no task records its job id {job_id}; expected the task the job created to (measure() records it).")
+        grading.fail(
+            f"The job {run.call} finished, but no task records its job id {job_id}; "
+            "expected the task the job created to record it (measure() does)."
+        )
     if task.url != samples.url() or task.result != "OK":
         grading.fail(f"The job's task is {task}; expected it to have measured {samples.url()} (result OK).")
 
@@ -37,4 +40,7 @@ def test_the_view_writes_nothing(browser, samples):
         )
     grading.run_queued_jobs()
     if not Task.objects.filter(job_id=job_id).exists():
-        grading.fail(f"The view wrote nothing, but the job {grading.job_run(job_id)} created no task either; expected one task with its job id.")
+        grading.fail(
+            f"The view wrote nothing, but the job {grading.job_run(job_id)} created no task either; "
+            "expected one task with its job id."
+        )

@@ -17,11 +17,14 @@ def expect_it_waits_for(learner, alias, samples, amp):
         if amp.job_ids:
             run = grading.job_run(amp.job_ids[0])
             grading.fail(
-                f"Inside a transaction on {alias!r}, delay_on_commit() enqueued {run.call} at once and the worker said: {run}; "
+                f"Inside a transaction on {alias!r}, delay_on_commit() enqueued {run.call} at once "
+                f"and the worker said: {run}; "
                 f"expected the job to wait for {alias!r} to commit."
             )
     if len(amp.job_ids) != 1:
-        grading.fail(f"When the transaction on {alias!r} committed, {len(amp.job_ids)} jobs were enqueued; expected exactly one.")
+        grading.fail(
+            f"When the transaction on {alias!r} committed, {len(amp.job_ids)} jobs were enqueued; expected exactly one."
+        )
     grading.expect_found(grading.job_run(amp.job_ids[0]), task.id, model=f"task on {alias!r}")
 
 
@@ -37,5 +40,7 @@ def test_outside_a_transaction_it_enqueues_at_once(learner, samples, amp):
     task = Task.objects.create(url=samples.url())
     learner.delay_on_commit(find_task, task.id, "default")
     if len(amp.job_ids) != 1:
-        grading.fail(f"Outside a transaction, delay_on_commit() enqueued {len(amp.job_ids)} jobs; expected one, at once.")
+        grading.fail(
+            f"Outside a transaction, delay_on_commit() enqueued {len(amp.job_ids)} jobs; expected one, at once."
+        )
     grading.expect_found(grading.job_run(amp.job_ids[0]), task.id)

@@ -7,7 +7,7 @@ the other exercises are graded; the checks then wait for its ``report``.
 import pytest
 
 from lab import mutation
-from workshop_project import registry
+from workshop_project import exercise_registry
 
 SLUG = "ex07_test_it"
 _runs = []
@@ -16,7 +16,7 @@ _runs = []
 def pytest_collection_finish(session):
     if any(SLUG in item.nodeid for item in session.items):
         root = "solutions" if session.config.getoption("solutions") else "exercises"
-        _runs.append(mutation.Run(registry.find(SLUG).path(root)))
+        _runs.append(mutation.Run(exercise_registry.find(SLUG).path(root)))
 
 
 def pytest_sessionfinish():

@@ -28,7 +28,9 @@ def expect_passing_on_the_correct_view(report):
 def expect_caught(report, mutant):
     expect_passing_on_the_correct_view(report)
     if not report["results"][mutant]["failed"]:
-        grading.fail(f"All your tests pass on a view that {WHAT_IT_DOES[mutant]}; expected at least one of them to fail.")
+        grading.fail(
+            f"All your tests pass on a view that {WHAT_IT_DOES[mutant]}; expected at least one of them to fail."
+        )
 
 
 def test_your_tests_pass_on_the_correct_view(report):

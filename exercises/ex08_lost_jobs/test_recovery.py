@@ -38,7 +38,9 @@ def expect_each_measured_once(tasks, samples):
         task.refresh_from_db()
         fetched = samples.fetches(task.url)
         if fetched != 1:
-            grading.fail(f"Task {task.id}'s page was fetched {fetched} times; expected exactly once (its status: {task.status}).")
+            grading.fail(
+                f"Task {task.id}'s page was fetched {fetched} times; expected exactly once (its status: {task.status})."
+            )
         if task.result != "OK":
             grading.fail(f"Task {task.id} ended {task.status} ({task.result}); expected OK.")
 
@@ -51,7 +53,9 @@ def test_the_job_is_idempotent(learner, samples):
         queue.enqueue(learner.measure_once, task.id)
     grading.run_queued_jobs()
     if samples.fetches(done.url):
-        grading.fail(f"measure_once({done.id}) fetched the page of a task that already had a result; expected it to do nothing.")
+        grading.fail(
+            f"measure_once({done.id}) fetched the page of a task that already had a result; expected it to do nothing."
+        )
     expect_each_measured_once([pending], samples)
 
 
@@ -68,7 +72,9 @@ def test_only_stale_pending_tasks_are_enqueued(learner, samples):
             f"older_than (not {fresh.id}, which is too young, nor {finished.id}, which is done)."
         )
     if count != 1:
-        grading.fail(f"reconcile() enqueued one job but returned {count!r}; expected it to return how many it enqueued, 1.")
+        grading.fail(
+            f"reconcile() enqueued one job but returned {count!r}; expected it to return how many it enqueued, 1."
+        )
 
 
 def test_lost_jobs_complete_exactly_once_after_reconciling(learner, samples):

@@ -1,18 +1,18 @@
 """``python manage.py workshop``: the workshop's own tools.
 
-    doctor                 is every service up? (one line per problem, with its fix)
-    race VARIANT           N trials of a variant: under the amplifier, or --live
-    kernel                 install the "Django Shell-Plus" Jupyter kernel
-    progress               your exercises as last graded (runs nothing)
-    reset EXERCISE         restore an exercise's starter; your version is kept as a backup
+doctor                 is every service up? (one line per problem, with its fix)
+race VARIANT           N trials of a variant: under the amplifier, or --live
+kernel                 install the "Django Shell-Plus" Jupyter kernel
+progress               your exercises as last graded (runs nothing)
+reset EXERCISE         restore an exercise's starter; your version is kept as a backup
 """
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lab import kernel, progress, race, stack, web
-from workshop_project import registry
+from lab import doctor, kernel, progress, race, web
+from workshop_project import exercise_registry
 from workshop_project.tasks.urls import VARIANTS
 
 
@@ -26,7 +26,9 @@ class Command(BaseCommand):
         trial.add_argument("variant", help=f"one of {', '.join(VARIANTS)}, or an exercise such as ex04_on_commit")
         trial.add_argument("--runs", type=int, default=None, help="trials (default 50 under the amplifier, 20 live)")
         trial.add_argument("--live", action="store_true", help="over HTTP against the running web and worker")
-        trial.add_argument("--hold-ms", type=int, default=None, help="keep each transaction open this long (default 0; 200 live)")
+        trial.add_argument(
+            "--hold-ms", type=int, default=None, help="keep each transaction open this long (default 0; 200 live)"
+        )
         commands.add_parser("kernel", help="install the Django Shell-Plus Jupyter kernel")
         commands.add_parser("progress", help="your exercises as last graded by `pytest exercises/` (runs nothing)")
         reset = commands.add_parser("reset", help="restore an exercise's starter, keeping your version as a backup")
@@ -36,7 +38,7 @@ class Command(BaseCommand):
         getattr(self, f"handle_{action}")(**options)
 
     def handle_doctor(self, **options):
-        if not stack.doctor(stream=self.stdout):
+        if not doctor.report(stream=self.stdout):
             raise SystemExit(1)
 
     def handle_race(self, variant, runs, live, hold_ms, **options):
@@ -62,12 +64,14 @@ class Command(BaseCommand):
 
     def handle_reset(self, exercise, **options):
         try:
-            found = registry.find(exercise)
+            found = exercise_registry.find(exercise)
             backup = progress.reset(found)
         except (LookupError, OSError) as error:
             raise CommandError(str(error)) from None
-        path = registry.relative(found.path())
+        path = exercise_registry.relative(found.path())
         if backup is None:
             self.stdout.write(f"{path} is already the starter: nothing to do.")
         else:
-            self.stdout.write(f"Restored the starter of {path}. Your version is kept in {registry.relative(backup)}.")
+            self.stdout.write(
+                f"Restored the starter of {path}. Your version is kept in {exercise_registry.relative(backup)}."
+            )

@@ -6,7 +6,7 @@ stopped Redis is reported once, not five times.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import django_rq
@@ -68,7 +68,7 @@ def newest_source():
     """The most recently changed Python file the worker may run, and when."""
     files = [path for folder in SOURCE_FOLDERS for path in (settings.BASE_DIR / folder).rglob("*.py")]
     newest = max(files, key=lambda path: path.stat().st_mtime)
-    return newest, datetime.fromtimestamp(newest.stat().st_mtime, tz=timezone.utc)
+    return newest, datetime.fromtimestamp(newest.stat().st_mtime, tz=UTC)
 
 
 def check_workers():
@@ -79,12 +79,17 @@ def check_workers():
     path, changed = newest_source()
     started = max(worker.birth_date for worker in workers)
     if started.tzinfo is None:
-        started = started.replace(tzinfo=timezone.utc)
+        started = started.replace(tzinfo=UTC)
     checks = [Check("worker", True, f"{len(workers)} listening on queue 'default'")]
     if started < changed:
         relative = Path(path).relative_to(settings.BASE_DIR)
         checks.append(
-            Check("worker code", False, f"the worker started before {relative} changed: restart it (`bin/run worker` restarts by itself on changes)")
+            Check(
+                "worker code",
+                False,
+                f"the worker started before {relative} changed: "
+                "restart it (`bin/run worker` restarts by itself on changes)",
+            )
         )
     else:
         checks.append(Check("worker code", True, "the worker started after the last change to the Python sources"))
@@ -94,7 +99,9 @@ def check_workers():
 def check_kernel():
     if kernel.installed():
         return Check("Jupyter kernel", True, f"{settings.IPYTHON_KERNEL_DISPLAY_NAME!r} is installed")
-    return Check("Jupyter kernel", False, "the Django Shell-Plus kernel is not installed: run `python manage.py workshop kernel`")
+    return Check(
+        "Jupyter kernel", False, "the Django Shell-Plus kernel is not installed: run `python manage.py workshop kernel`"
+    )
 
 
 def checks():
@@ -106,7 +113,7 @@ def checks():
     return results + [check_kernel()]
 
 
-def doctor(stream=None):
+def report(stream=None):
     """Print every check; return True when all pass (a notebook's first cell calls this)."""
     write = stream.write if stream else print
     results = checks()

@@ -1,6 +1,6 @@
 """Start the stack's services for tests and CI, on free ports, and stop them after.
 
-    python -m lab.services [--postgres] -- COMMAND...
+    python -m lab.testservers [--postgres] -- COMMAND...
 
 starts a private ``redis-server`` (and, with ``--postgres``, a private
 PostgreSQL cluster), exports ``REDIS_URL`` (and ``DATABASE_URL`` /
@@ -76,12 +76,26 @@ def redis_server():
     """A throwaway redis-server on a free port; yields its URL."""
     binary = shutil.which("redis-server")
     if not binary:
-        raise ServiceError("redis-server is not installed: sudo apt-get install redis-server (macOS: brew install redis)")
+        raise ServiceError(
+            "redis-server is not installed: sudo apt-get install redis-server (macOS: brew install redis)"
+        )
     import redis
 
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="workshop-redis-") as folder:
-        command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder]
+        command = [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            folder,
+        ]
         client = redis.Redis(port=port)
         with running(command, "redis-server", client.ping, stdout=subprocess.DEVNULL):
             yield f"redis://127.0.0.1:{port}/0"
@@ -160,8 +174,15 @@ def web_server(env, port=None):
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
     env = {**env, "WORKSHOP_WEB_URL": url}
-    with running(command, "the web server", lambda: requests.get(f"{url}/healthz", timeout=2).ok, env=env, cwd=BASE_DIR,
-                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+    with running(
+        command,
+        "the web server",
+        lambda: requests.get(f"{url}/healthz", timeout=2).ok,
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ):
         yield url
 
 
@@ -176,8 +197,15 @@ def rq_worker(env, queue_connection, queue="default"):
     def registered():
         return any(worker.name not in before for worker in Worker.all(connection=queue_connection))
 
-    with running(command, "the rq worker", registered, env=env, cwd=BASE_DIR,
-                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+    with running(
+        command,
+        "the rq worker",
+        registered,
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as process:
         yield process
 
 

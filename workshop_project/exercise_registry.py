@@ -124,7 +124,5 @@ def served_view(exercise):
 
 def exercise_urls():
     return [
-        path(f"{exercise.slug}/", served_view(exercise), name=exercise.slug)
-        for exercise in load()
-        if exercise.view
+        path(f"{exercise.slug}/", served_view(exercise), name=exercise.slug) for exercise in load() if exercise.view
     ]
