@@ -1,4 +1,4 @@
-"""Exercise 06: a reusable delay_on_commit for django-rq jobs.  (Lesson: 06_commit_modes)
+"""Exercise 06: a reusable delay_on_commit for django-rq jobs.  (Lesson: 07_where_protection_stops)
 
 Celery >= 5.4 has ``task.delay_on_commit(...)``. Write the same for django-rq:
 

@@ -1,4 +1,4 @@
-"""Exercise 07: test an on_commit view.  (Lesson: 07_testing)
+"""Exercise 07: test an on_commit view.  (Lesson: 08_testing)
 
 Write tests for the page /variants/on_commit/ (its code is in
 workshop_project/tasks/variants/on_commit.py): it creates a Task and

@@ -1,4 +1,4 @@
-"""Exercise 08: lost jobs.  (Lesson: 08_after_commit)
+"""Exercise 08: lost jobs.  (Lesson: 09_after_commit)
 
 ``start_task(url)`` is the on_commit fix, made robust: if Redis is down when
 the transaction commits, the enqueue fails, the error is logged, and the
