@@ -5,18 +5,23 @@ services a lesson drives (one line per problem, with its fix) and empties
 rq's failed-job registry, so the failures a lesson counts are its own. It
 touches nothing else: the learner's tasks and files stay as they are.
 
-``next_exercise`` points at the exercise that follows the lesson;
+``next_exercise`` points at the exercise that follows the lesson (✔ when it
+is already solved); ``grade`` grades it in place, with the real grader;
 ``try_exercise`` runs the learner's own view against the live stack and
 ``call_learner`` calls a function from the learner's file, each saying what
 happened in a sentence instead of crashing while the file is still the
 starter (or half-edited).
 """
 
+import subprocess
+import sys
+
 import requests
+from django.conf import settings
 
 from workshop_project import exercise_registry
 
-from . import doctor, race, web
+from . import doctor, progress, race, web
 from .outcomes import clear_failures
 
 #: The checks a lesson cannot run without (the kernel is obviously running).
@@ -45,18 +50,73 @@ def start(clear=True):
 
 
 def next_exercise(*slugs):
-    """Say which exercise(s) practise this lesson, and how to grade them."""
+    """Say which exercise(s) practise this lesson, and how to grade them (✔ when already solved)."""
+    records = progress.load()
     for slug in slugs:
         try:
             exercise = exercise_registry.find(slug)
         except LookupError:
             print(f"Next: exercise {slug} (in exercises/{slug}/); grade it with `pytest exercises/{slug}`.")
             continue
+        if progress.row_from_record(exercise, records).state == "done":
+            print(f"✔ {exercise.slug}: {exercise.title}: solved (graded, and unchanged since).")
+            continue
         print(f"Next: {exercise.slug}: {exercise.title}")
         print(f"  edit   exercises/{exercise.slug}/{exercise.file}")
-        print(f"  grade  pytest exercises/{exercise.slug}")
+        print(f"  grade  lesson.grade({exercise.slug!r}) here, or pytest exercises/{exercise.slug} in a terminal")
         if exercise.hints:
             print(f"  stuck? {exercise.hints[0]}")
+
+
+def grade_command(slug, hints=False):
+    """The terminal's command that grades one exercise, as ``grade`` runs it."""
+    return [sys.executable, "-m", "pytest", f"exercises/{slug}", "--color=yes", *(["--hints"] if hints else [])]
+
+
+def grade(slug, hints=False):
+    """Grade one exercise here, as ``pytest exercises/<slug>`` does in a terminal.
+
+    It runs that very command (the real grader, in its own process, so your
+    latest edits count and nothing it imports stays in this kernel) and
+    prints its verdict as it comes: the first failure's sentence and hint,
+    or ✔, and your progress table (``hints=True``: every hint). The grader
+    records the result, so ``next_exercise`` and ``workshop progress`` see it.
+    """
+    run_grader(slug, hints)
+
+
+def run_grader(slug, hints=False):
+    """``grade``'s work; returns True when the exercise passes (``workshop watch`` uses it too)."""
+    try:
+        exercise = exercise_registry.find(slug)
+    except LookupError as error:
+        print(f"Cannot grade {slug}: {error}.")
+        return False
+    print(f"Grading {exercise.slug} ({exercise_registry.relative(exercise.path())})…", flush=True)
+    process = subprocess.Popen(
+        grade_command(exercise.slug, hints),
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    skipped, shown = [], False
+    for line in process.stdout:
+        # pytest's header and progress dots come before the grader's own summary: keep them back.
+        shown = shown or "✘" in line or "your progress" in line or line.startswith("ERROR")
+        if shown:
+            print(line, end="", flush=True)
+        else:
+            skipped.append(line)
+    passed = process.wait() == 0
+    if passed:
+        print(f"✔ {exercise.slug} passes.")
+    elif not shown:  # the grader stopped before its summary (a usage error, a crash): show all it said
+        print("".join(skipped), end="")
+        print(f"{exercise.slug} was not graded: pytest exited with status {process.returncode}.")
+    return passed
 
 
 def try_exercise(slug, runs=5, hold_ms=200):

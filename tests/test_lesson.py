@@ -1,0 +1,72 @@
+"""Grading in place: ``lesson.grade`` prints what ``pytest exercises/<slug>`` prints, from the same run.
+
+The grader runs in a subprocess on its own Redis database (beside the
+session's, as in test_exercises.py) and a private data folder.
+"""
+
+import re
+import subprocess
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from lab import lesson, mutation, progress
+from workshop_project import exercise_registry
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture
+def grader_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("TEST_REDIS_URL", mutation.redis_url_beside(settings.RQ_QUEUES["default"]["URL"]))
+    monkeypatch.setenv("WORKSHOP_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def plain(text):
+    """Without colours and pytest's timing line (the only part that differs between two runs)."""
+    return [line for line in ANSI.sub("", text).splitlines() if not re.search(r" in [\d.]+s", line)]
+
+
+def test_grade_prints_the_terminals_verdict(grader_env, capsys):
+    slug = "ex04_on_commit"
+    terminal = subprocess.run(
+        lesson.grade_command(slug), cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120
+    )
+    lesson.grade(slug)
+    printed = plain(capsys.readouterr().out)
+
+    assert printed[0] == f"Grading {slug} (exercises/{slug}/views.py)…"
+    if terminal.returncode == 0:
+        assert printed[-1] == f"✔ {slug} passes."
+        verdict = printed[1:-1]
+    else:
+        assert any(line.startswith("--") and f"✘ {slug}" in line for line in printed), printed
+        assert any(line.strip().startswith("Hint") for line in printed), printed
+        verdict = printed[1:]
+    assert verdict, "the grader's summary is missing"
+    assert "your progress" in "\n".join(verdict)
+    expected = plain(terminal.stdout)
+    missing = [line for line in verdict if line not in expected]
+    assert not missing, f"lesson.grade printed lines the terminal did not: {missing}"
+
+
+def test_grade_names_an_unknown_exercise(capsys):
+    lesson.grade("ex99_nothing")
+    assert capsys.readouterr().out.startswith("Cannot grade ex99_nothing: there is no exercise")
+
+
+def test_next_exercise_says_solved_only_while_the_graded_file_is_unchanged(tmp_path, capsys):
+    exercise = exercise_registry.find("ex04_on_commit")
+    with override_settings(DATA_DIR=tmp_path):
+        lesson.next_exercise(exercise.slug)
+        assert capsys.readouterr().out.startswith(f"Next: {exercise.slug}")
+
+        progress.record({exercise.slug: (True, "")})
+        lesson.next_exercise(exercise.slug)
+        assert capsys.readouterr().out.startswith(f"✔ {exercise.slug}")
+
+        progress.record({exercise.slug: (False, "The worker ran …")})
+        lesson.next_exercise(exercise.slug)
+        assert capsys.readouterr().out.startswith(f"Next: {exercise.slug}")
