@@ -14,13 +14,15 @@ import redis
 import requests
 from django.conf import settings
 from django.db import connections
-from django.db.migrations.executor import MigrationExecutor
 from rq import Worker
 
-from . import kernel
+from workshop_project.tasks.health import unapplied_migrations
 
+from . import kernel
+from .advice import START_STACK, not_answering
+
+# The folders `bin/run worker` watches (keep the two lists the same).
 SOURCE_FOLDERS = ["workshop_project", "lab", "exercises", "solutions"]
-START_HINT = "start the stack with `make up` (local) or `docker compose up`"
 
 
 @dataclass
@@ -38,14 +40,13 @@ def check_redis():
     try:
         django_rq.get_connection("default").ping()
     except redis.RedisError:
-        return Check("Redis", False, f"does not answer at {url}: {START_HINT}")
+        return Check("Redis", False, not_answering("Redis", url))
     return Check("Redis", True, f"answers at {url}")
 
 
 def check_database(alias):
     try:
-        executor = MigrationExecutor(connections[alias])
-        unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        unapplied = unapplied_migrations(connections[alias])
     except Exception as error:  # any failure to reach the database, said in one line
         return Check(f"database {alias!r}", False, f"cannot be reached ({error}): check DATABASE_URL")
     if unapplied:
@@ -58,7 +59,7 @@ def check_web():
     try:
         response = requests.get(url, timeout=3)
     except requests.RequestException:
-        return Check("web", False, f"does not answer at {url}: {START_HINT}")
+        return Check("web", False, not_answering("web", url))
     if response.status_code != 200:
         return Check("web", False, f"answers {response.status_code} at {url}: {response.text[:100]}")
     return Check("web", True, f"answers at {settings.WORKSHOP_WEB_URL}")
@@ -75,7 +76,13 @@ def check_workers():
     queue = django_rq.get_queue("default")
     workers = Worker.all(queue=queue)
     if not workers:
-        return [Check("worker", False, f"no rq worker listens on queue 'default': {START_HINT}")]
+        return [
+            Check(
+                "worker",
+                False,
+                f"no rq worker listens on queue 'default' at {settings.RQ_QUEUES['default']['URL']}: {START_STACK}",
+            )
+        ]
     path, changed = newest_source()
     started = max(worker.birth_date for worker in workers)
     if started.tzinfo is None:

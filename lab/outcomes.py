@@ -7,6 +7,7 @@ import django_rq
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
+from workshop_project.tasks.failures import exception_of, short_type
 from workshop_project.tasks.models import Task
 
 DEFAULT_TIMEOUT = 15.0
@@ -30,29 +31,14 @@ class Failure:
     @property
     def short_type(self):
         """ "Task.DoesNotExist" rather than the full dotted path."""
-        parts = self.exc_type.split(".")
-        return ".".join([part for part in parts if part[:1].isupper()] or parts[-1:])
+        return short_type(self.exc_type)
 
     def __str__(self):
         return f"{self.func_name}{self.args}: {self.short_type}: {self.message}"
 
 
-def last_exception_line(exc_string):
-    """Split the last line of a traceback ("pkg.Error: message") into type and message.
-
-    rq stores the whole traceback, source lines included; the last non-empty
-    line is the exception itself.
-    """
-    lines = [line for line in (exc_string or "").strip().splitlines() if line.strip()]
-    if not lines:
-        return "", ""
-    exc_type, _, message = lines[-1].partition(": ")
-    return exc_type.strip(), message.strip()
-
-
 def failure_of(job):
-    result = job.latest_result()
-    exc_type, message = last_exception_line(result.exc_string if result else job.exc_info)
+    exc_type, message = exception_of(job)
     return Failure(job.id, job.func_name, tuple(job.args), exc_type, message)
 
 

@@ -35,7 +35,7 @@ def summarise(variant, mode, outcomes, seconds, hold_ms=None):
 def amplified(variant, runs=50, hold_ms=0):
     """N trials in this process, each job run the instant it is enqueued."""
     queue = django_rq.get_queue("default")
-    client = Client(HTTP_HOST="localhost")
+    client = Client(HTTP_HOST="localhost", headers=web.LAB_HEADERS)  # its tasks are labelled "lab"
     outcomes = []
     started = time.perf_counter()
     with serving() as base, amplifier() as amp:

@@ -3,7 +3,7 @@
 import pytest
 
 from lab import race
-from workshop_project.tasks.urls import VARIANTS
+from workshop_project.tasks.variants import VARIANTS
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

@@ -87,7 +87,11 @@ for database in DATABASES.values():
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and django-rq --------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Local mode: one setting per service, the one `bin/run` starts the service with
+# (REDIS_PORT, WEB_BIND); the URLs the app uses follow from it. The containers set
+# REDIS_URL and WORKSHOP_WEB_URL instead (other hosts); bin/run follows those too.
+REDIS_PORT = env.int("REDIS_PORT", default=6379)
+REDIS_URL = env.str("REDIS_URL", default=f"redis://127.0.0.1:{REDIS_PORT}/0")
 
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
@@ -104,7 +108,8 @@ RQ = {
 
 # --- The workshop ---------------------------------------------------------
 # Where the learner's browser, the notebooks and the worker find the web app.
-WORKSHOP_WEB_URL = env.str("WORKSHOP_WEB_URL", default="http://127.0.0.1:8000")
+WEB_BIND = env.str("WEB_BIND", default="127.0.0.1:8000")
+WORKSHOP_WEB_URL = env.str("WORKSHOP_WEB_URL", default="http://127.0.0.1:" + WEB_BIND.rpartition(":")[2])
 # The package the live web and worker take the learner's exercise code from
 # ("solutions" serves the solved versions instead).
 WORKSHOP_EXERCISE_PACKAGE = env.str("WORKSHOP_EXERCISE_PACKAGE", default="exercises")

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from lab import grading
 from lab.web import page_path
+from workshop_project.tasks.views import TASK_ID_HEADER
 
 PAGE = page_path("ex04_on_commit")
 
@@ -12,7 +13,7 @@ def test_the_worker_finds_its_row(browser, samples, amp):
     response = grading.submit(browser, PAGE, samples.url())
     if len(amp.job_ids) != 1:
         grading.fail(f"The request enqueued {len(amp.job_ids)} jobs; expected exactly one, after the commit.")
-    grading.expect_found(grading.job_run(amp.job_ids[0]), int(response["X-Task-Id"]))
+    grading.expect_found(grading.job_run(amp.job_ids[0]), int(response[TASK_ID_HEADER]))
 
 
 def test_a_failing_request_enqueues_nothing(browser, samples, amp):

@@ -6,12 +6,17 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 
+def unapplied_migrations(db_connection):
+    """The migrations not yet applied to the database behind ``db_connection`` (a plan: empty when migrated)."""
+    executor = MigrationExecutor(db_connection)
+    return executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
 @require_GET
 def health(request):
     """200 when the database answers and is migrated; 503 otherwise."""
     try:
-        executor = MigrationExecutor(connection)
-        unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        unapplied = unapplied_migrations(connection)
     except Exception as error:  # any database error means "not healthy", said plainly
         return JsonResponse({"ok": False, "database": str(error)}, status=503)
     if unapplied:

@@ -1,6 +1,20 @@
 """The one model of the article's app."""
 
+from contextvars import ContextVar
+
 from django.db import models
+
+#: The page (variant or exercise) whose request is running, and whether the lab sent it.
+#: Set by ``TaskFormView.dispatch``; read when a task is created, whoever's code creates it.
+started_from = ContextVar("started_from", default=("", False))
+
+
+def current_page():
+    return started_from.get()[0]
+
+
+def current_is_lab():
+    return started_from.get()[1]
 
 
 class Task(models.Model):
@@ -15,6 +29,10 @@ class Task(models.Model):
     # The article's fields, kept as it wrote them: NULL means "not yet" (DJ001 would prefer "").
     job_id = models.CharField(max_length=128, blank=True, null=True)  # noqa: DJ001
     result = models.CharField(max_length=128, blank=True, null=True)  # noqa: DJ001
+    # Not the article's: where the task came from, for the page's list. The variant or exercise
+    # whose page started it (blank when a job created it), and whether a notebook's experiment did.
+    page = models.CharField(max_length=64, blank=True, default=current_page)
+    lab = models.BooleanField(default=current_is_lab)
 
     class Meta:
         ordering = ["-created_on", "-id"]

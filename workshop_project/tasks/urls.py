@@ -1,17 +1,18 @@
-"""The app's pages: one URL per variant, the sample pages, and a health check."""
+"""The app's pages: one URL per variant, each task's row, the sample pages, and a health check."""
 
 from importlib import import_module
 
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import health, samples
+from . import health, samples, views
+from .variants import VARIANTS
 
-#: Every variant, in the order the lessons meet them.
-VARIANTS = ["broken", "autocommit", "non_atomic", "in_job", "on_commit", "modern_default"]
+app_name = "tasks"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="broken"), name="home"),
+    path("", RedirectView.as_view(pattern_name="tasks:broken"), name="home"),
+    path("tasks/<int:pk>/row/", views.task_row, name="row"),
     path("samples/<int:size>/", samples.sample, name="sample"),
     path("healthz", health.health, name="health"),
 ] + [

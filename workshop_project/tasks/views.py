@@ -6,15 +6,46 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.shortcuts import redirect
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.generic import TemplateView
 from django.views.generic.edit import FormView
 
+from workshop_project import exercise_registry
+
+from .failures import failures_by_task
 from .forms import TaskForm
-from .models import Task
+from .models import Task, started_from
+from .variants import VARIANTS
+
+#: Response headers that tell a program (the lab, the grader) which task and job a request started.
+TASK_ID_HEADER = "X-Task-Id"
+JOB_ID_HEADER = "X-Job-Id"
+#: A request header the lab sends, so that its experiments' tasks are kept apart from yours.
+LAB_HEADER = "X-Workshop-Lab"
+
+#: How many tasks the page lists.
+LISTED = 30
 
 
 class SimulatedFailure(Exception):
     """Raised when the form asks the request to fail after it enqueued its job."""
+
+
+def rows(tasks):
+    """``(task, failure)`` pairs: the failure is the (type, message) of the task's failed job, or None."""
+    tasks = list(tasks)
+    pending = [task.id for task in tasks if task.status == "pending"]
+    failed = failures_by_task(pending) if pending else {}
+    return [(task, failed.get(task.id)) for task in tasks]
+
+
+def task_row(request, pk):
+    """One row of the task list, for the page's live update (htmx polls it while the task is pending)."""
+    task = get_object_or_404(Task, pk=pk)
+    [(task, failure)] = rows([task])
+    return render(request, "tasks/_task_row.html", {"task": task, "failure": failure})
 
 
 class TaskFormView(FormView):
@@ -25,16 +56,26 @@ class TaskFormView(FormView):
     #: The file a learner should read for this page (each variant sets ``__file__``).
     source = None
 
+    def dispatch(self, request, *args, **kwargs):
+        # Every task this request creates (in a variant's code or yours) records the page it came from.
+        token = started_from.set((request.resolver_match.url_name or "", LAB_HEADER in request.headers))
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            started_from.reset(token)
+
     def get_success_url(self):
         return self.request.path
 
     def get_context_data(self, **kwargs):
-        from .urls import VARIANTS  # the list of pages to link to
-
         context = super().get_context_data(**kwargs)
+        show_lab = "lab" in self.request.GET
+        tasks = Task.objects.all() if show_lab else Task.objects.filter(lab=False)
         context.update(
-            tasks=Task.objects.all()[:30],
-            variants=VARIANTS,
+            rows=rows(tasks[:LISTED]),
+            show_lab=show_lab,
+            lab_tasks=0 if show_lab else Task.objects.filter(lab=True).count(),
+            variants=[(name, reverse(f"tasks:{name}")) for name in VARIANTS],
             current=self.request.resolver_match.url_name,
             source=Path(self.source).resolve().relative_to(settings.BASE_DIR) if self.source else "",
         )
@@ -54,10 +95,36 @@ class TaskFormView(FormView):
             raise SimulatedFailure("this request was asked to fail after it enqueued its job")
 
     def started(self, task=None, job=None):
-        """Redirect back to the page; the headers tell the lab which task and job to watch."""
+        """Redirect back to the page, saying which task and job started (the headers say it to the lab)."""
         response = redirect(self.get_success_url())
         if task is not None:
-            response["X-Task-Id"] = str(task.pk)
+            response[TASK_ID_HEADER] = str(task.pk)
         if job is not None:
-            response["X-Job-Id"] = job.id
+            response[JOB_ID_HEADER] = job.id
+        messages.info(self.request, started_message(task, job))
         return response
+
+
+def started_message(task, job):
+    """What the page says after a submit: the task, and its job (or why there is no job id yet)."""
+    if task is None:
+        what = "No task yet: the job creates it"
+    else:
+        what = f"Started task {task.pk}"
+    if job is not None:
+        return f"{what}; enqueued job {job.id}. Its row below updates by itself."
+    return f"{what}; its job is enqueued when the transaction commits (no job id yet). Its row updates by itself."
+
+
+class ExerciseIndexView(TemplateView):
+    """``/exercises/``: every exercise, and the page the live web serves for it."""
+
+    template_name = "tasks/exercises.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["exercises"] = [
+            (exercise, reverse(f"exercises:{exercise.slug}") if exercise.view else None)
+            for exercise in exercise_registry.load()
+        ]
+        return context

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lab import doctor, kernel, progress, race, web
 from workshop_project import exercise_registry
-from workshop_project.tasks.urls import VARIANTS
+from workshop_project.tasks.variants import VARIANTS
 
 
 class Command(BaseCommand):
