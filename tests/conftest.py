@@ -6,6 +6,10 @@ server's database 15.
 """
 
 import contextlib
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import django_rq
 import pytest
@@ -49,7 +53,7 @@ def process_env(**extra):
 
 @pytest.fixture(scope="session")
 def live_processes(django_db_setup, redis_connection):
-    """A real web server and a real rq worker process on the test databases and test Redis.
+    """A real web server, a real rq worker and the outbox relay, on the test databases and test Redis.
 
     Started once for the session (after the test databases exist); yields the web's URL.
     """
@@ -57,7 +61,25 @@ def live_processes(django_db_setup, redis_connection):
         env = process_env(FETCH_TIMEOUT_SECONDS=2)  # the bad-input test waits out one timeout
         url = stack.enter_context(testservers.web_server(env))
         stack.enter_context(testservers.rq_worker({**env, "WORKSHOP_WEB_URL": url}, redis_connection))
+        stack.enter_context(relay_process(env))
         yield url
+
+
+@contextlib.contextmanager
+def relay_process(env):
+    """``manage.py relay`` (as `bin/run relay` runs it), entered once its first pass is done."""
+    with tempfile.TemporaryDirectory(prefix="workshop-relay-") as folder:
+        heartbeat = Path(folder) / "relay.heartbeat"
+        with testservers.running(
+            [sys.executable, "manage.py", "relay"],
+            "the outbox relay",
+            heartbeat.exists,
+            env={**env, "WORKSHOP_RELAY_HEARTBEAT": str(heartbeat)},
+            cwd=testservers.BASE_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ) as process:
+            yield process
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from workshop_project.tasks.variants import VARIANTS
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 RUNS = 50
-FIXES = [variant for variant in VARIANTS if variant != "broken"]
+# The outbox variant's request enqueues nothing: its relay does, after the commit (tests/test_outbox.py).
+FIXES = [variant for variant in VARIANTS if variant not in ("broken", "outbox")]
 
 
 def test_broken_fails_every_time():

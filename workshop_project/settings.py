@@ -107,6 +107,8 @@ RQ = {
 }
 
 # --- The workshop ---------------------------------------------------------
+# The queue the outbox variant's rows name (lesson 10 sends some to a queue of its own).
+WORKSHOP_OUTBOX_QUEUE = env.str("WORKSHOP_OUTBOX_QUEUE", default="default")
 # Where the learner's browser, the notebooks and the worker find the web app.
 WEB_BIND = env.str("WEB_BIND", default="127.0.0.1:8000")
 WORKSHOP_WEB_URL = env.str("WORKSHOP_WEB_URL", default="http://127.0.0.1:" + WEB_BIND.rpartition(":")[2])

@@ -46,3 +46,39 @@ class Task(models.Model):
         if not self.result:
             return "pending"
         return "OK" if self.result == "OK" else "error"
+
+
+class Outbox(models.Model):
+    """A job to enqueue, written in the same transaction as the data it is about.
+
+    The request never talks to Redis: it inserts this row next to its Task, so
+    both commit or neither does. The relay (``manage.py relay``, see
+    ``outbox.py``) reads the rows that are not sent yet, enqueues each one with
+    a job id made from the row's id, and marks it sent.
+    """
+
+    created_on = models.DateTimeField(auto_now_add=True)
+    queue = models.CharField(max_length=64, default="default")
+    func = models.CharField(
+        max_length=255, help_text="The job's dotted path: workshop_project.tasks.jobs.get_url_length"
+    )
+    args = models.JSONField(default=list, blank=True)
+    sent_on = models.DateTimeField(blank=True, null=True)
+    #: Failed sends that were this row's own fault (not a Redis outage); the relay gives up at its limit.
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "outbox"
+        # The relay's question, "what is not sent yet, oldest first?", stays an index scan.
+        indexes = [models.Index(fields=["sent_on", "id"], name="outbox_unsent")]
+
+    def __str__(self):
+        state = f"sent {self.sent_on:%H:%M:%S}" if self.sent_on else f"waiting, {self.attempts} failed attempts"
+        return f"Outbox {self.pk}: {self.func.rsplit('.', 1)[-1]}{tuple(self.args)} ({state})"
+
+    @property
+    def job_id(self):
+        """The job's id, the same on every send: rq's ``unique=True`` then refuses a second copy."""
+        return f"outbox-{self.pk}"

@@ -4,4 +4,4 @@ django-rq 4's modern default. Each module's ``View`` is served at
 """
 
 #: Every variant, in the order the lessons meet them (a module of this package each).
-VARIANTS = ["broken", "autocommit", "non_atomic", "in_job", "on_commit", "modern_default"]
+VARIANTS = ["broken", "autocommit", "non_atomic", "in_job", "on_commit", "modern_default", "outbox"]
