@@ -1,4 +1,4 @@
-"""The one model of the article's app."""
+"""The article's model, Task, and the transactional outbox's, Outbox (lesson 10)."""
 
 from contextvars import ContextVar
 
