@@ -72,8 +72,8 @@ def running(command, what, ready, env=None, **popen):
 
 
 @contextlib.contextmanager
-def redis_server():
-    """A throwaway redis-server on a free port; yields its URL."""
+def redis_server(port=None):
+    """A throwaway redis-server (on ``port``, or a free one); yields its URL."""
     binary = shutil.which("redis-server")
     if not binary:
         raise ServiceError(
@@ -81,7 +81,7 @@ def redis_server():
         )
     import redis
 
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="workshop-redis-") as folder:
         command = [
             binary,

@@ -10,7 +10,9 @@
 #      the order its depends_on describes, polling (with a deadline) until
 #      each stage is healthy (or, for migrate, has exited 0)
 #   4. the running stack: published ports on 127.0.0.1 only, nothing runs as
-#      root; inside the jupyter container: `workshop doctor` is clean,
+#      root; JupyterLab refuses Host: evil.example and a cross-origin kernel
+#      start; a killed rq worker comes back and runs a job;
+#      inside the jupyter container: `workshop doctor` is clean,
 #      `pytest exercises/ --solutions` passes, notebooks/00_welcome.ipynb runs
 #   5. 3 and 4 again with the postgres profile, switched on by the `.env`
 #      lines README.md gives (skip with CONTAINERS_POSTGRES=0)
@@ -42,6 +44,7 @@ for pair in podman:podman runc:runc debootstrap:debootstrap iptables:iptables; d
 done
 [ -x /usr/lib/podman/netavark ] || need_apt+=(netavark)
 [ -x /usr/lib/podman/aardvark-dns ] || need_apt+=(aardvark-dns)
+[ -x /usr/libexec/podman/catatonit ] || need_apt+=(catatonit)  # `init: true` in docker-compose.yml
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing ${need_apt[*]} (apt-get)"
   apt-get update -qq
@@ -264,6 +267,28 @@ check_stack() {  # LABEL: start the stack stage by stage, then check it from out
     echo "✔ $service runs as: $users"
   done
 
+
+  step "in the jupyter container: JupyterLab refuses DNS rebinding (Host: evil.example) and a cross-origin kernel start"
+  # To the address it binds (0.0.0.0:8888), as a rebound page would arrive at the published port.
+  in_jupyter python tests/jupyter_probe.py http://127.0.0.1:8888 || fail "JupyterLab in the container is open to DNS rebinding (above)."
+
+  step "the worker comes back by itself: kill -9 the rq worker inside its container, then a job runs"
+  local worker_id old_pid
+  worker_id=$(container worker)
+  old_pid=$(podman exec "$worker_id" python -c 'import os, socket, redis, rq; print(next(w.pid for w in rq.Worker.all(connection=redis.Redis.from_url(os.environ["REDIS_URL"])) if w.hostname == socket.gethostname()))')
+  podman exec "$worker_id" python -c "import os; os.kill($old_pid, 9)"
+  echo "killed the rq worker (pid $old_pid in its container)"
+  in_jupyter env OLD_PID="$old_pid" python manage.py shell -c '
+import os, time, django_rq
+from rq import Worker
+from lab.barrier import settle
+connection = django_rq.get_connection("default")
+deadline = time.monotonic() + 90
+while not any(w.pid != int(os.environ["OLD_PID"]) for w in Worker.all(connection=connection)) and time.monotonic() < deadline:
+    time.sleep(0.5)
+settle(timeout=60)
+print("✔ a new worker registered and ran a job after the kill")
+' || fail "the worker did not come back after it was killed."
 
   step "in the jupyter container: python manage.py workshop doctor"
   in_jupyter python manage.py workshop doctor || {

@@ -6,7 +6,9 @@ FROM localhost/workshop-standin-base:latest
 # hadolint ignore=DL3008
 RUN apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null \
-    && rm -rf /var/lib/apt/lists/*
+    && rm -rf /var/lib/apt/lists/* \
+    && install -d -o redis -g redis /data
 # hadolint ignore=DL3066
 USER redis
+WORKDIR /data
 CMD ["redis-server"]

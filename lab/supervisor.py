@@ -1,0 +1,134 @@
+"""Keep one command running: restart it when it exits, and when a watched Python file changes.
+
+    python -m lab.supervisor [--watch FOLDER]... -- COMMAND...
+
+``bin/run worker`` runs the rq worker through this. rq never reloads code,
+so a changed file restarts the worker; and a worker that dies (Redis went
+away while a job finished, a kill) comes back by itself, after a back-off
+that doubles from 1 s to 30 s while it keeps dying quickly.
+
+The command runs in its own process group, and a restart stops all of it:
+SIGINT (rq's warm shutdown), then SIGKILL, after the grace period, for the
+group and for every process the command started (rq's work horse runs in a
+session of its own). So rq's ``--with-scheduler`` child and a work horse can
+never outlive their worker (an orphaned scheduler keeps the dead worker's Redis
+connection and swallows the next job into ``rq:queue:default:intermediate``).
+
+SIGTERM or SIGINT to the supervisor stops the group and exits.
+"""
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+
+GRACE_SECONDS = 5.0
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
+STABLE_SECONDS = 30.0  # a run this long resets the back-off
+
+
+def say(message):
+    print(f"[supervisor] {message}", file=sys.stderr, flush=True)
+
+
+def descendants(process):
+    """Every process below ``process`` now (psutil), so none can be missed once the leader is gone."""
+    try:
+        return psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def stop_all(process, known, grace=GRACE_SECONDS):
+    """Stop the command and every process it started; ``known`` are descendants seen earlier.
+
+    SIGINT to the process group first (rq's warm shutdown: the job in hand
+    finishes). After ``grace``, SIGKILL to the group and to every known
+    descendant: rq's work horse runs in a session of its own (``os.setsid``),
+    so a group signal alone never reaches it.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGINT)  # start_new_session: the group id is the leader's pid
+    everyone = {child.pid: child for child in [*known, *descendants(process)]}
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        everyone.update({child.pid: child for child in descendants(process)})
+        if process.poll() is not None and not any(child.is_running() for child in everyone.values()):
+            break
+        time.sleep(0.05)
+    else:
+        say(f"still running {grace:g} s after SIGINT: SIGKILL to pid {process.pid} and everything it started")
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    for child in everyone.values():
+        with contextlib.suppress(psutil.Error):
+            child.kill()  # psutil checks it is still the same process (no pid reuse)
+    process.wait()
+    psutil.wait_procs(list(everyone.values()), timeout=grace)
+
+
+def watcher(folders, changed, stop):
+    """Set ``changed`` whenever a Python file under ``folders`` changes (watchfiles)."""
+    from watchfiles import PythonFilter, watch
+
+    # WATCHFILES_FORCE_POLLING=1 is read by watchfiles itself.
+    for changes in watch(*folders, watch_filter=PythonFilter(), stop_event=stop, raise_interrupt=False):
+        say(f"{len(changes)} change(s), e.g. {sorted(path for _, path in changes)[0]}: restarting")
+        changed.set()
+
+
+def supervise(command, folders=()):
+    stop, changed = threading.Event(), threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if folders:
+        threading.Thread(target=watcher, args=(folders, changed, stop), daemon=True).start()
+
+    backoff = BACKOFF_FIRST
+    while not stop.is_set():
+        changed.clear()
+        started = time.monotonic()
+        process = subprocess.Popen(command, start_new_session=True)
+        say(f"started {' '.join(command)} (pid {process.pid})")
+        known = []
+        while not stop.is_set() and not changed.is_set() and process.poll() is None:
+            known = descendants(process) or known  # remembered: they outlive the leader otherwise
+            stop.wait(0.2)
+        if process.poll() is None:  # asked to stop, or a file changed
+            stop_all(process, known)
+            backoff = BACKOFF_FIRST
+            continue
+        stop_all(process, known)  # the leader exited: what it started goes with it
+        if stop.is_set():
+            break
+        if time.monotonic() - started > STABLE_SECONDS:
+            backoff = BACKOFF_FIRST
+        say(f"exited with status {process.returncode}: starting it again in {backoff:g} s")
+        stop.wait(backoff)  # a file change does not cut the back-off short: the worker is failing anyway
+        backoff = min(backoff * 2, BACKOFF_MAX)
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--watch", action="append", default=[], metavar="FOLDER", help="restart when a .py changes")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give a command to run, after --")
+    return supervise(command, [folder for folder in args.watch if os.path.isdir(folder)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
