@@ -9,24 +9,27 @@ Each check drives your code for real: it posts to your view through Django's
 URL resolver or calls your function, lets a real rq worker run the jobs
 (on another thread, with its own database connection), and reads what the
 worker did back from Redis and the database. It uses its own Redis database
-and its own test database, so the live stack and your data are never touched.
+and its own test databases, and so does every process your code starts: the
+live stack and your data are never touched.
 """
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
-from lab import grading
+from lab import grader_fixtures, grader_plugin
 from lab.amplifier import amplifier
+from lab.grading import fail
 from lab.outcomes import clear_jobs
 from workshop_project import exercise_registry
 
 
 def pytest_addoption(parser):
-    grading.add_options(parser)
+    grader_plugin.add_options(parser)
 
 
 def pytest_configure(config):
-    grading.configure(config)
+    grader_plugin.configure(config)
 
 
 def pytest_collection_modifyitems(items):
@@ -36,6 +39,18 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.django_db(transaction=True, databases="__all__"))
 
 
+def pytest_generate_tests(metafunc):
+    packages = grader_plugin.graded_packages(metafunc.config)
+    if len(packages) > 1 and "package" in metafunc.fixturenames:  # the project's own mutant run
+        metafunc.parametrize("package", packages, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def package(request):
+    """The package graded: ``exercises`` (yours) or ``solutions`` (grader_plugin.graded_packages)."""
+    return getattr(request, "param", None) or grader_plugin.graded_packages(request.config)[0]
+
+
 @pytest.fixture(scope="module")
 def exercise(request):
     """The exercise a grader file belongs to (its folder's name)."""
@@ -43,17 +58,17 @@ def exercise(request):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def learner(exercise, pytestconfig):
+def learner(exercise, package):
     """The module being graded: yours, or the solution's with --solutions.
 
     Every check imports it first, so a file that does not import fails its own
     exercise with one line naming the file and line, and no other exercise.
     """
-    root = "solutions" if pytestconfig.getoption("solutions") else "exercises"
+    settings.WORKSHOP_EXERCISE_PACKAGE = package  # the served views import from here too
     try:
-        return exercise_registry.import_learner_module(exercise, root=root)
+        return exercise_registry.import_learner_module(exercise, root=package)
     except Exception as error:  # a syntax or import error fails this exercise only, in one line
-        grading.fail(f"{exercise_registry.describe_import_error(error)} (the file does not import).")
+        fail(f"{exercise_registry.describe_import_error(error)} (the file does not import).")
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +79,7 @@ def empty_redis():
 
 @pytest.fixture(scope="session")
 def _sample_pages():
-    with grading.sample_pages() as pages:
+    with grader_fixtures.sample_pages() as pages:
         yield pages
 
 
@@ -73,6 +88,12 @@ def samples(_sample_pages):
     """The sample pages the job fetches, served here; ``samples.fetches(url)`` counts the fetches."""
     _sample_pages.reset()
     return _sample_pages
+
+
+@pytest.fixture
+def redis_down():
+    """The queue pointed at a port where nothing listens, for the block (a context manager)."""
+    return grader_fixtures.redis_down
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ live worker listening on the same queue can never take the job first.
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import connections
@@ -40,25 +41,41 @@ class ThreadWorker(SimpleWorker):
         pass
 
 
-def perform(queue, job_id):
-    """Perform one saved job on a new thread (with its own DB connection) and wait for it."""
-    errors = []
+def run_on_thread(work: Callable[[], object], name: str, timeout: float | None = None) -> object:
+    """Run ``work()`` on a new thread with its own database connections; wait for it.
 
-    def work():
+    Returns what ``work`` returned and re-raises, on the caller's thread, what it
+    raised: a worker's error is never lost in a thread's traceback. With a
+    ``timeout``, raises ``TimeoutError`` if the thread is still busy then (it is
+    a daemon thread, so it cannot keep the process alive).
+    """
+    result, errors = [], []
+
+    def target():
         try:
-            job = queue.fetch_job(job_id)
-            worker = ThreadWorker([queue], connection=queue.connection)
-            worker.execute_job(job, queue)
-        except BaseException as error:  # reported on the caller's thread below
+            result.append(work())
+        except BaseException as error:  # re-raised on the caller's thread below
             errors.append(error)
         finally:
             connections.close_all()  # this thread's own connections
 
-    thread = threading.Thread(target=work, name=f"amplifier-{job_id}")
+    thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
-    thread.join()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"{name} was still busy after {timeout:g} s")
     if errors:
         raise errors[0]
+    return result[0]
+
+
+def perform(queue: Queue, job_id: str) -> None:
+    """Perform one saved job on a new thread (with its own DB connection) and wait for it."""
+
+    def work():
+        ThreadWorker([queue], connection=queue.connection).execute_job(queue.fetch_job(job_id), queue)
+
+    run_on_thread(work, name=f"amplifier-{job_id}")
 
 
 class Amplifier:
@@ -95,7 +112,7 @@ class Amplifier:
 
 
 @contextmanager
-def amplifier():
+def amplifier() -> Iterator[Amplifier]:
     """Run every job enqueued inside the block at once, on another thread.
 
     >>> with amplifier() as amp:

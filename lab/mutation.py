@@ -17,7 +17,6 @@ import sys
 import tempfile
 from functools import partial
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -68,12 +67,21 @@ VERSIONS = ["correct", *MUTANTS]
 # --- The plugin, inside the learner's pytest run ----------------------------------
 
 
-_results = {version: {"passed": [], "failed": []} for version in VERSIONS}  # test names, per version
-_collection_errors = []
+# Per test file (several learners' files can run in one process): test names, per version.
+_results: dict = {}
+_collection_errors: dict = {}
+
+
+def _file_key(path) -> str:
+    return str(Path(path).resolve())
+
+
+def _results_of(path) -> dict:
+    return _results.setdefault(_file_key(path), {version: {"passed": [], "failed": []} for version in VERSIONS})
 
 
 def pytest_configure(config):
-    from .grading import use_own_test_databases
+    from .grader_plugin import use_own_test_databases
 
     use_own_test_databases("mutation")
 
@@ -100,7 +108,7 @@ def pytest_runtest_makereport(item, call):
     version = getattr(item, "callspec", None) and item.callspec.params.get("workshop_view")
     if not version or not (report.failed or report.when == "call"):
         return
-    results = _results[version]
+    results = _results_of(item.path)[version]
     name = item.name.replace(f"[{version}]", "").replace(f"-{version}]", "]").replace(f"[{version}-", "[")
     if report.failed:
         first_line = call.excinfo.exconly().strip().splitlines()[0] if call.excinfo else report.longreprtext[:200]
@@ -112,13 +120,16 @@ def pytest_runtest_makereport(item, call):
 def pytest_collectreport(report):
     if report.failed:  # e.g. a fixture or import the file needs is missing
         lines = [line for line in report.longreprtext.strip().splitlines() if line.strip()]
-        _collection_errors.append(lines[-1] if lines else "the file could not be collected")
+        where = report.fspath or report.nodeid.split("::")[0]
+        _collection_errors.setdefault(_file_key(where), []).append(
+            lines[-1] if lines else "the file could not be collected"
+        )
 
 
 def pytest_sessionfinish(session):
     path = os.environ.get(REPORT_ENV)
     if path:
-        report = {"results": _results, "errors": _collection_errors}
+        report = {"results": _results, "errors": _collection_errors}  # each keyed by the test file
         with open(path, "w") as stream:
             json.dump(report, stream)
 
@@ -126,57 +137,63 @@ def pytest_sessionfinish(session):
 # --- The grader's side ------------------------------------------------------------
 
 
-def redis_url_beside(url):
-    """The Redis database next to the grader's, so the learner's tests and the grader,
-    running at the same time, never see each other's queues."""
-    parts = urlsplit(url)
-    number = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{number - 1 if number > 0 else 1}"))
-
-
 class Run:
-    """The learner's test file, running under every version of the view in a pytest process."""
+    """Learners' test files (one, or several side by side), each running under every
+    version of the view, in one pytest process."""
 
-    def __init__(self, test_file, timeout=300):
+    def __init__(self, test_files, timeout=300):
         from django.conf import settings
 
+        from workshop_project.test_settings import redis_url_beside
+
+        self.files = [Path(test_file) for test_file in test_files]
         self.folder = tempfile.mkdtemp(prefix="workshop-mutation-")
         self.report_path = Path(self.folder) / "report.json"
         self.timeout = timeout
+        self._finished = None
         env = {
             **os.environ,
             REPORT_ENV: str(self.report_path),
             "TEST_REDIS_URL": redis_url_beside(settings.RQ_QUEUES["default"]["URL"]),
+            # its own test databases too (its data folder), whatever else runs beside it
+            "WORKSHOP_DATA_DIR": self.folder,
         }
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--noconftest",
-            "-p",
-            "lab.mutation",
-            "-q",
-            "--nomigrations",
-            str(test_file),
-        ]
+        command = [sys.executable, "-m", "pytest", "--noconftest", "-p", "lab.mutation", "-q", "--nomigrations"]
         self.process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [*command, *map(str, self.files)],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
-    def result(self):
-        """Wait for the run; return its report: {"results": {version: {"passed", "failed"}}, "errors": [...]}."""
+    def _wait(self):
+        if self._finished is not None:
+            return self._finished
         try:
             output, _ = self.process.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
             self.stop()
-            return {"results": {}, "errors": [f"your tests were still running after {self.timeout} s"]}
+            self._finished = ({}, f"your tests were still running after {self.timeout} s", "")
+            return self._finished
         try:
-            report = json.loads(self.report_path.read_text())
+            self._finished = (json.loads(self.report_path.read_text()), None, output or "")
         except (FileNotFoundError, ValueError):
             tail = (output or "").strip().splitlines()[-1:] or ["no output"]
-            report = {"results": {}, "errors": [f"pytest could not run your tests: {tail[0]}"]}
-        report["output"] = (output or "")[-4000:]
-        return report
+            self._finished = ({}, f"pytest could not run your tests: {tail[0]}", output or "")
+        return self._finished
+
+    def result(self, test_file=None):
+        """Wait for the run; return one file's report:
+        ``{"results": {version: {"passed", "failed"}}, "errors": [...], "output": ...}``."""
+        report, problem, output = self._wait()
+        key = _file_key(test_file or self.files[0])
+        errors = [problem] if problem else list(report.get("errors", {}).get(key, []))
+        results = report.get("results", {}).get(key, {})
+        if not results and not errors and not problem:
+            results = {version: {"passed": [], "failed": []} for version in VERSIONS}
+        return {"results": results, "errors": errors, "output": output[-4000:]}
 
     def stop(self):
         if self.process.poll() is None:

@@ -1,10 +1,19 @@
-"""What did the worker do? Read it back from rq and the database, with a deadline."""
+"""What did the worker do? Read it back from rq and the database, with a deadline.
+
+One record, :class:`Outcome`, says what one job did. Lessons count them,
+``workshop race`` summarises them and the grader turns them into sentences;
+"failed with DoesNotExist" is decided in one place, :attr:`Outcome.missed_its_row`.
+"""
+
+from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
 import django_rq
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.queue import Queue
 from rq.registry import FailedJobRegistry
 
 from workshop_project.tasks.failures import exception_of, short_type
@@ -15,43 +24,118 @@ POLL_INTERVAL = 0.02
 
 
 @dataclass
-class Failure:
-    """One failed job, as the worker recorded it."""
+class Outcome:
+    """How one job (or one submission) ended.
 
-    job_id: str
-    func_name: str
-    args: tuple
-    exc_type: str  # e.g. "workshop_project.tasks.models.Task.DoesNotExist"
-    message: str  # e.g. "Task matching query does not exist."
+    ``status`` is one word a lesson can count: the task's status once its job
+    finished ("OK" or "error"), the exception a failed job raised
+    ("DoesNotExist", "ValueError"), rq's status for a job that has not run
+    ("queued", "deferred", ...), or "timeout" / "no job" / "finished".
+    The other fields say which job it was, as rq recorded it.
+    """
+
+    status: str
+    task_id: int | None = None
+    job_id: str | None = None
+    detail: str = ""  # the task's result, or the exception's message
+    func_name: str = ""  # "workshop_project.tasks.jobs.get_url_length"
+    args: tuple = ()
+    kwargs: dict | None = None
+    job_status: str = ""  # rq's own: "finished", "failed", "queued", ...
+    exc_type: str = ""  # a failed job's exception, dotted: "workshop_project.tasks.models.Task.DoesNotExist"
 
     @property
-    def is_does_not_exist(self):
-        return self.exc_type.endswith("DoesNotExist")
+    def failed(self) -> bool:
+        return self.job_status == JobStatus.FAILED
 
     @property
-    def short_type(self):
+    def finished(self) -> bool:
+        return self.job_status == JobStatus.FINISHED
+
+    @property
+    def missed_its_row(self) -> bool:
+        """The job failed because the row it was given was not there (the race, or a wrong id)."""
+        return self.failed and self.exc_type.endswith("DoesNotExist")
+
+    @property
+    def message(self) -> str:
+        return self.detail
+
+    @property
+    def short_type(self) -> str:
         """ "Task.DoesNotExist" rather than the full dotted path."""
         return short_type(self.exc_type)
 
-    def __str__(self):
-        return f"{self.func_name}{self.args}: {self.short_type}: {self.message}"
+    @property
+    def call(self) -> str:
+        """``get_url_length(3)``"""
+        arguments = [repr(arg) for arg in self.args]
+        arguments += [f"{key}={value!r}" for key, value in (self.kwargs or {}).items()]
+        return f"{self.func_name.rsplit('.', 1)[-1] or 'a job'}({', '.join(arguments)})"
+
+    def __str__(self) -> str:
+        if not self.failed:
+            return f"{self.call} {self.job_status or self.status}"
+        text = f"{self.call} failed with {self.short_type}: {self.detail.rstrip('.')}"
+        if "database is locked" in self.detail:
+            text += (
+                " (a transaction that had written to the database was still open, so SQLite kept the job from writing)"
+            )
+        return text
 
 
-def failure_of(job):
-    exc_type, message = exception_of(job)
-    return Failure(job.id, job.func_name, tuple(job.args), exc_type, message)
+def _status_of(job: Job) -> str:
+    status = job.get_status(refresh=True)
+    return str(getattr(status, "value", status) or "")
 
 
-def failures(queue_name="default", since=None):
+def outcome_of(job: Job) -> Outcome:
+    """Everything rq (and the task's row) says about one job, whatever its state."""
+    job_status = _status_of(job)
+    try:
+        args, kwargs = tuple(job.args), dict(job.kwargs)
+    except Exception:  # a job whose arguments cannot be unpickled here
+        args, kwargs = (), {}
+    outcome = Outcome(job_status, job_id=job.id, func_name=job.func_name or "", args=args, kwargs=kwargs or None)
+    outcome.job_status = job_status
+    if job_status == JobStatus.FAILED:
+        outcome.exc_type, outcome.detail = exception_of(job)
+        outcome.status = outcome.exc_type.rsplit(".", 1)[-1] or "failed"
+    elif job_status == JobStatus.FINISHED:
+        task_id = args[0] if args and isinstance(args[0], int) else job.return_value()
+        task = Task.objects.filter(id=task_id).first() if isinstance(task_id, int) else None
+        outcome.status = task.status if task else "finished"
+        outcome.task_id = task.id if task else task_id if isinstance(task_id, int) else None
+        outcome.detail = (task.result or "") if task else ""
+    if outcome.task_id is None and args and isinstance(args[0], int):
+        outcome.task_id = args[0]
+    return outcome
+
+
+def outcome_of_job(job: Job) -> Outcome | None:
+    """The job's outcome once it has finished or failed; None while it is still to run."""
+    outcome = outcome_of(job)
+    return outcome if outcome.job_status in (JobStatus.FAILED, JobStatus.FINISHED) else None
+
+
+def fetch_outcome(job_id: str, queue_name: str = "default") -> Outcome | None:
+    """The outcome of the job with this id; None if Redis holds no such job."""
+    try:
+        return outcome_of(Job.fetch(job_id, connection=django_rq.get_connection(queue_name)))
+    except NoSuchJobError:
+        return None
+
+
+def failures(queue_name: str = "default", since: set | None = None) -> list[Outcome]:
     """The queue's failed jobs, oldest first (optionally only those not in ``since``)."""
     queue = django_rq.get_queue(queue_name)
     registry = FailedJobRegistry(queue=queue)
     ids = [job_id for job_id in registry.get_job_ids() if not since or job_id not in since]
     jobs = [job for job in Job.fetch_many(ids, connection=queue.connection) if job is not None]
-    return [failure_of(job) for job in jobs]
+    return [outcome_of(job) for job in jobs]
 
 
-def clear_failures(queue_name="default"):
+def clear_failures(queue_name: str = "default") -> None:
     """Empty the queue's failed-job registry (a lesson starts from a clean slate)."""
     queue = django_rq.get_queue(queue_name)
     registry = FailedJobRegistry(queue=queue)
@@ -59,7 +143,7 @@ def clear_failures(queue_name="default"):
         registry.remove(job_id, delete_job=True)
 
 
-def clear_jobs(queue_name="default"):
+def clear_jobs(queue_name: str = "default") -> None:
     """Delete every job, queue and registry in the queue's Redis database.
 
     Workers' registrations ("rq:worker...") are kept: a worker that is
@@ -71,39 +155,10 @@ def clear_jobs(queue_name="default"):
         connection.delete(*stale)
 
 
-@dataclass
-class Outcome:
-    """How one submission ended: "OK", "error" (recorded on the task),
-    an exception name such as "DoesNotExist" (the job failed), or "timeout"."""
-
-    status: str
-    task_id: int | None = None
-    job_id: str | None = None
-    detail: str = ""
-
-    @property
-    def failed_with_does_not_exist(self):
-        return self.status == "DoesNotExist"
-
-
-def outcome_of_job(job):
-    status = job.get_status(refresh=True)
-    if status == JobStatus.FAILED:
-        failure = failure_of(job)
-        return Outcome(failure.exc_type.rsplit(".", 1)[-1] or "failed", job_id=job.id, detail=failure.message)
-    if status == JobStatus.FINISHED:
-        task_id = job.args[0] if job.args and isinstance(job.args[0], int) else job.return_value()
-        task = Task.objects.filter(id=task_id).first()
-        if task:
-            return Outcome(task.status, task.id, job.id, task.result or "")
-        return Outcome("finished", task_id, job.id)
-    return None
-
-
-def outcome_of_task(task_id, queue):
+def outcome_of_task(task_id: int, queue: Queue) -> Outcome | None:
     task = Task.objects.filter(id=task_id).first()
     if task and task.result:
-        return Outcome(task.status, task.id, task.job_id, task.result)
+        return Outcome(task.status, task.id, task.job_id, task.result, job_status=JobStatus.FINISHED)
     registry = FailedJobRegistry(queue=queue)
     for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection):
         if job is not None and tuple(job.args[:1]) == (task_id,):
@@ -111,7 +166,9 @@ def outcome_of_task(task_id, queue):
     return None
 
 
-def wait_for(task_id=None, job_id=None, timeout=DEFAULT_TIMEOUT, queue_name="default"):
+def wait_for(
+    task_id: int | None = None, job_id: str | None = None, timeout: float = DEFAULT_TIMEOUT, queue_name: str = "default"
+) -> Outcome:
     """Poll until the job has finished or failed, or until ``timeout`` seconds pass.
 
     Give the job id when you have it; with only a task id (an ``on_commit``

@@ -29,6 +29,6 @@ def test_the_failure_is_read_from_rqs_failed_job_registry():
     race.amplified("broken", runs=2)
     found = failures()
     assert len(found) == 2
-    assert all(failure.is_does_not_exist for failure in found), found
+    assert all(failure.missed_its_row for failure in found), found
     assert found[0].short_type == "Task.DoesNotExist"
     assert found[0].message == "Task matching query does not exist."

@@ -31,6 +31,12 @@ class Exercise:
     file: str  # the file the learner edits, e.g. "views.py"
     hints: list = field(default_factory=list)
     view: str = ""  # a view in that file the live web serves, if any
+    checks: dict = field(default_factory=dict)  # check (test function) name -> the number of its hint, from 1
+
+    def hint_number(self, check):
+        """The hint for a failing check: the one the registry attaches to it, else the first."""
+        number = self.checks.get(check, 1)
+        return number if 1 <= number <= len(self.hints) else 1
 
     @property
     def number(self):

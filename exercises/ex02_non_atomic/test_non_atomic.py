@@ -9,14 +9,14 @@ PAGE = page_path("ex02_non_atomic")
 
 
 def test_the_worker_finds_its_row(browser, samples, amp):
-    response = grading.submit(browser, PAGE, samples.url())
+    response = grading.post_form(browser, PAGE, samples.url())
     if len(amp.job_ids) != 1:
         grading.fail(f"The request enqueued {len(amp.job_ids)} jobs; expected exactly one.")
     grading.expect_found(grading.job_run(amp.job_ids[0]), int(response[TASK_ID_HEADER]))
 
 
 def test_a_failure_inside_the_block_leaves_no_row_and_no_job(browser, samples, amp):
-    grading.submit(browser, PAGE, samples.url(), failing=True)
+    grading.post_form(browser, PAGE, samples.url(), failing=True)
     rows = list(Task.objects.values_list("id", flat=True))
     jobs = grading.runs(amp.job_ids)
     if rows and jobs:
@@ -33,6 +33,6 @@ def test_a_failure_inside_the_block_leaves_no_row_and_no_job(browser, samples, a
     if rows:
         grading.fail(f"A request that failed left task {rows[0]} behind; expected the failure to roll it back.")
     # Nothing was left behind: and a request that succeeds still starts its job?
-    grading.submit(browser, PAGE, samples.url())
+    grading.post_form(browser, PAGE, samples.url())
     if len(amp.job_ids) != 1:
         grading.fail(f"A request that succeeds enqueued {len(amp.job_ids)} jobs; expected exactly one.")

@@ -8,7 +8,7 @@ PAGE = page_path("ex03_create_in_job")
 
 
 def post(browser, samples, amp=None):
-    grading.submit(browser, PAGE, samples.url())
+    grading.post_form(browser, PAGE, samples.url())
     job_ids = amp.job_ids if amp else grading.queued_job_ids()
     if len(job_ids) != 1:
         grading.fail(f"The request enqueued {len(job_ids)} jobs; expected exactly one.")
@@ -18,7 +18,7 @@ def post(browser, samples, amp=None):
 def test_the_job_succeeds_and_records_its_id(browser, samples, amp):
     job_id = post(browser, samples, amp)  # under the amplifier: the job runs before the request commits
     run = grading.job_run(job_id)
-    if run.status != "finished":
+    if not run.finished:
         grading.fail(f"The job {run}; expected it to create the task and measure it.")
     task = Task.objects.filter(job_id=job_id).first()
     if task is None:

@@ -10,21 +10,21 @@ PAGE = page_path("ex04_on_commit")
 
 
 def test_the_worker_finds_its_row(browser, samples, amp):
-    response = grading.submit(browser, PAGE, samples.url())
+    response = grading.post_form(browser, PAGE, samples.url())
     if len(amp.job_ids) != 1:
         grading.fail(f"The request enqueued {len(amp.job_ids)} jobs; expected exactly one, after the commit.")
     grading.expect_found(grading.job_run(amp.job_ids[0]), int(response[TASK_ID_HEADER]))
 
 
 def test_a_failing_request_enqueues_nothing(browser, samples, amp):
-    grading.submit(browser, PAGE, samples.url(), failing=True)
+    grading.post_form(browser, PAGE, samples.url(), failing=True)
     if amp.job_ids:
         run = grading.job_run(amp.job_ids[0])
         grading.fail(
             f"A request that failed after the create still enqueued {run.call} (the worker said: {run}); "
             "expected no job, because its transaction rolled back."
         )
-    grading.submit(browser, PAGE, samples.url())
+    grading.post_form(browser, PAGE, samples.url())
     if len(amp.job_ids) != 1:
         grading.fail(f"A request that succeeds enqueued {len(amp.job_ids)} jobs; expected exactly one.")
 

@@ -2,11 +2,14 @@
 
 That process starts as soon as the checks are collected, so it runs while
 the other exercises are graded; the checks then wait for its ``report``.
+(When several packages are graded side by side, their test files share
+that one process.)
 """
 
 import pytest
 
 from lab import mutation
+from lab.grader_plugin import graded_packages
 from workshop_project import exercise_registry
 
 SLUG = "ex07_test_it"
@@ -15,8 +18,8 @@ _runs = []
 
 def pytest_collection_finish(session):
     if any(SLUG in item.nodeid for item in session.items):
-        root = "solutions" if session.config.getoption("solutions") else "exercises"
-        _runs.append(mutation.Run(exercise_registry.find(SLUG).path(root)))
+        exercise = exercise_registry.find(SLUG)
+        _runs.append(mutation.Run([exercise.path(package) for package in graded_packages(session.config)]))
 
 
 def pytest_sessionfinish():
@@ -25,6 +28,6 @@ def pytest_sessionfinish():
 
 
 @pytest.fixture(scope="module")
-def report(learner):
+def report(learner, package):
     """What your tests did on each version of the view (waits for the run to end)."""
-    return _runs[0].result()
+    return _runs[0].result(exercise_registry.find(SLUG).path(package))

@@ -13,19 +13,17 @@ from functools import partial
 
 import django_rq
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from workshop_project.tasks.jobs import measure
 from workshop_project.tasks.models import Task
 
 STALE_AFTER = timedelta(minutes=5)
-PENDING = Q(result__isnull=True) | Q(result="")
 
 
 def measure_once(task_id):
     """The job: measure the task's URL, unless it already has a result."""
-    task = Task.objects.filter(PENDING, id=task_id).first()
+    task = Task.objects.pending().filter(id=task_id).first()
     if task is None:
         return "nothing to do"  # measured already (or gone): doing it again would be a second fetch
     measure(task)
@@ -47,7 +45,7 @@ def start_task(url):
 
 def reconcile(older_than=STALE_AFTER):
     """Enqueue again every pending task created more than ``older_than`` ago; return how many."""
-    stale = Task.objects.filter(PENDING, created_on__lte=timezone.now() - older_than)
+    stale = Task.objects.pending().filter(created_on__lte=timezone.now() - older_than)
     task_ids = list(stale.values_list("id", flat=True))
     for task_id in task_ids:
         enqueue(task_id)

@@ -17,6 +17,15 @@ def current_is_lab():
     return started_from.get()[1]
 
 
+class TaskQuerySet(models.QuerySet):
+    def pending(self):
+        """Tasks the worker has not finished: no result yet (NULL, or the empty string).
+
+        A task whose fetch ended in an error has a result ("error: ..."): it is
+        done, not pending, and must not be fetched again and again."""
+        return self.filter(models.Q(result__isnull=True) | models.Q(result=""))
+
+
 class Task(models.Model):
     """A URL to measure. The view creates it; the worker fills in the rest.
 
@@ -34,6 +43,8 @@ class Task(models.Model):
     page = models.CharField(max_length=64, blank=True, default=current_page)
     lab = models.BooleanField(default=current_is_lab)
 
+    objects = TaskQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_on", "-id"]
 
@@ -42,7 +53,7 @@ class Task(models.Model):
 
     @property
     def status(self):
-        """pending until the worker writes a result; then OK or error."""
+        """pending until the worker writes a result; then OK or error (as ``objects.pending()``)."""
         if not self.result:
             return "pending"
         return "OK" if self.result == "OK" else "error"
