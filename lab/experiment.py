@@ -86,7 +86,7 @@ class Leftovers:
     variant: str
     status_code: int
     tasks: list = field(default_factory=list)  # rows created since the request started
-    failed_jobs: list = field(default_factory=list)  # outcomes.Failure, new since the request
+    failed_jobs: list = field(default_factory=list)  # outcomes.Outcome of each job that failed since the request
 
     def row(self):
         return {

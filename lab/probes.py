@@ -15,7 +15,7 @@ from rq.job import Job, JobStatus
 
 from workshop_project.tasks.models import Task
 
-from .outcomes import POLL_INTERVAL, failure_of
+from .outcomes import POLL_INTERVAL, outcome_of
 
 
 @job("default")
@@ -32,7 +32,7 @@ def answer(job: Job, timeout: float = 10.0) -> str:
         if status == JobStatus.FINISHED:
             return f"the worker found task {job.return_value()}"
         if status == JobStatus.FAILED:
-            return f"the worker did not find task {job.args[0]}: {failure_of(job).short_type}"
+            return f"the worker did not find task {job.args[0]}: {outcome_of(job).short_type}"
         if time.monotonic() > deadline:
             return f"the worker has not run the job after {timeout:g} s (it is {status})"
         time.sleep(POLL_INTERVAL)

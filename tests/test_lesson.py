@@ -11,15 +11,16 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from lab import lesson, mutation, progress
+from lab import lesson, progress
 from workshop_project import exercise_registry
+from workshop_project.test_settings import redis_url_beside
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture
 def grader_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("TEST_REDIS_URL", mutation.redis_url_beside(settings.RQ_QUEUES["default"]["URL"]))
+    monkeypatch.setenv("TEST_REDIS_URL", redis_url_beside(settings.RQ_QUEUES["default"]["URL"]))
     monkeypatch.setenv("WORKSHOP_DATA_DIR", str(tmp_path))
     return tmp_path
 
