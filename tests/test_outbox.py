@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client, override_settings
 
-from lab import grading, relaying, testservers, web
+from lab import grader_fixtures, grading, relaying, testservers, web
 from workshop_project.tasks import outbox
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Outbox, Task
@@ -46,7 +46,7 @@ def run_jobs(**options):
 
 @pytest.fixture(scope="module")
 def pages():
-    with grading.sample_pages() as served:
+    with grader_fixtures.sample_pages() as served:
         yield served
 
 
@@ -136,7 +136,7 @@ def test_a_poison_row_stops_at_the_limit_and_blocks_nothing(samples):
 
 def test_rows_wait_while_redis_is_down_without_counting_attempts(samples):
     tasks = start_tasks(samples, 3)
-    with grading.redis_down(QUEUE):
+    with grader_fixtures.redis_down(QUEUE):
         down = outbox.relay_once()
     assert down.redis_error, down
     assert down.marked == 0, down
