@@ -8,7 +8,7 @@ where it matters: the fetches of each task's page.
 
 from django.db import DatabaseError, transaction
 
-from lab import grading, relaying
+from lab import grader_fixtures, grading, relaying
 from workshop_project.tasks import outbox
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Outbox, Task
@@ -181,7 +181,7 @@ def test_a_poison_row_stops_at_the_limit_and_blocks_nothing(learner, samples):
 
 def test_rows_wait_while_redis_is_down(learner, samples):
     tasks = waiting_rows(samples, 3)
-    with grading.redis_down() as closed:
+    with grader_fixtures.redis_down() as closed:
         try:
             learner.relay_once()
         except Exception:  # a relay may end its pass by raising: the loop around it tries again
