@@ -10,10 +10,14 @@ which files changed since they were graded.
 ``exercises/backups/<slug>/`` (under a timestamp), so no work is ever lost.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
-import shutil
+import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -134,23 +138,79 @@ def backup_path(exercise, now=None):
     return candidate
 
 
+@contextmanager
+def exercise_lock(exercise):
+    """One reset of an exercise at a time, across threads and processes (an flock on a file
+    in the data folder). Two resets at once could otherwise both read the learner's file,
+    and the second back up the starter the first had just written."""
+    folder = Path(settings.DATA_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _thread_lock, open(folder / f"reset-{exercise.slug}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_thread_lock = threading.Lock()  # flock is per open file: threads of one process need this too
+
+
+def write_durably(path, content):
+    """Write ``content`` to a temporary name next to ``path``, fsync it, then rename it into
+    place: ``path`` is never seen half-written, whatever happens meanwhile."""
+    path = Path(path)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):  # the rename itself, on disk (not possible on every OS)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+@dataclass
+class Reset:
+    """What ``reset`` did: ``"restored"`` (the learner's version is in ``backup``),
+    ``"missing"`` (there was no file: the starter is back, nothing to keep) or
+    ``"already"`` (the file was the starter: nothing done)."""
+
+    state: str
+    backup: Path | None = None
+
+
 def reset(exercise, now=None):
-    """Put the starter back; return where the learner's version was kept (None if it was the starter)."""
+    """Put the starter back; the learner's version is first kept, complete, in a new backup file."""
     path, starter = exercise.path(), exercise.starter_path()
     if not starter.exists():
         raise FileNotFoundError(f"the starter of {exercise.slug} is missing ({exercise_registry.relative(starter)})")
-    backup = None
-    if path.exists():
-        original = path.read_bytes()
-        if original == starter.read_bytes():
-            return None
+    pristine = starter.read_bytes()
+    with exercise_lock(exercise):
+        try:
+            original = path.read_bytes()
+        except FileNotFoundError:
+            write_durably(path, pristine)
+            forget(exercise.slug)
+            return Reset("missing")
+        if original == pristine:
+            return Reset("already")
         backup = backup_path(exercise, now)
         backup.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, backup)
+        write_durably(backup, original)
         if backup.read_bytes() != original:  # never overwrite work that is not safely copied
             raise OSError(
                 f"could not back up {exercise_registry.relative(path)} to {exercise_registry.relative(backup)}"
             )
-    shutil.copyfile(starter, path)
-    forget(exercise.slug)
-    return backup
+        write_durably(path, pristine)
+        forget(exercise.slug)
+        return Reset("restored", backup)

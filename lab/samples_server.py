@@ -11,6 +11,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.core.wsgi import get_wsgi_application
 
+from workshop_project.tasks import fetch
+
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
@@ -28,8 +30,10 @@ def serving(app=None):
     server = make_server("127.0.0.1", 0, app or get_wsgi_application(), _ThreadingServer, _QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="samples-server", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with fetch.allowed(f"{url}/"):  # the jobs of this process may fetch from it (loopback)
+            yield url
     finally:
         server.shutdown()
         server.server_close()

@@ -58,7 +58,9 @@ def live_processes(django_db_setup, redis_connection):
     Started once for the session (after the test databases exist); yields the web's URL.
     """
     with contextlib.ExitStack() as stack:
-        env = process_env(FETCH_TIMEOUT_SECONDS=2)  # the bad-input test waits out one timeout
+        # FETCH_TIMEOUT_SECONDS: the bad-input test waits out one timeout. Its hostile
+        # servers are on loopback, which the fetch refuses by default (test_fetch_limits.py).
+        env = process_env(FETCH_TIMEOUT_SECONDS=2, FETCH_ALLOW_PRIVATE_ADDRESSES=1)
         url = stack.enter_context(testservers.web_server(env))
         stack.enter_context(testservers.rq_worker({**env, "WORKSHOP_WEB_URL": url}, redis_connection))
         stack.enter_context(relay_process(env))

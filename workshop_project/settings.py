@@ -118,6 +118,14 @@ WORKSHOP_EXERCISE_PACKAGE = env.str("WORKSHOP_EXERCISE_PACKAGE", default="exerci
 # The job's fetch limits: a learner cannot hang or flood the worker.
 FETCH_TIMEOUT_SECONDS = env.float("FETCH_TIMEOUT_SECONDS", default=5.0)
 FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=1_000_000)
+# The whole fetch, redirects included, well under rq's 60 s job timeout.
+FETCH_DEADLINE_SECONDS = env.float("FETCH_DEADLINE_SECONDS", default=15.0)
+# Where the job may fetch from: public addresses and this app's own sample
+# pages (WORKSHOP_WEB_URL/samples/). Loopback and private addresses are
+# refused (JupyterLab's API, the admin, Redis are one URL away otherwise),
+# unless listed here as URL prefixes, or all allowed at once (not advised).
+FETCH_ALLOWED_URLS = env.list("FETCH_ALLOWED_URLS", default=[])
+FETCH_ALLOW_PRIVATE_ADDRESSES = env.bool("FETCH_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # The Django Shell-Plus kernel's name in Jupyter (written by django-extensions).
 IPYTHON_KERNEL_DISPLAY_NAME = "Django Shell-Plus"

@@ -1,7 +1,10 @@
 """The background job: measure a task's URL.
 
-It is the article's job, with one change: a failed fetch is recorded on the
-task instead of crashing the worker. What still fails is the first line,
+It is the article's job, with one change: whatever happens to the fetch is
+recorded on the task, so a task never stays "pending" once its job ran: a
+failed fetch as its one-sentence reason, anything unexpected (rq's job
+timeout, a bug) as "error: the job failed (...)", and then re-raised so rq
+records it too. What still fails is the first line,
 ``Task.objects.get``, when the job starts before the view's transaction has
 committed: that ``Task.DoesNotExist`` is the bug this workshop is about, so
 it is deliberately not caught.
@@ -38,4 +41,9 @@ def measure(task):
     except FetchError as error:
         task.url_length = None
         task.result = f"error: {error}"[:128]
+    except Exception as error:  # rq's JobTimeoutException is one: never leave the task pending
+        task.url_length = None
+        task.result = f"error: the job failed ({type(error).__name__})"[:128]
+        task.save(update_fields=["url_length", "job_id", "result"])
+        raise
     task.save(update_fields=["url_length", "job_id", "result"])

@@ -78,15 +78,17 @@ class Command(BaseCommand):
     def handle_reset(self, exercise, **options):
         try:
             found = exercise_registry.find(exercise)
-            backup = progress.reset(found)
+            done = progress.reset(found)
         except (LookupError, OSError) as error:
             raise CommandError(str(error)) from None
         path = exercise_registry.relative(found.path())
-        if backup is None:
+        if done.state == "already":
             self.stdout.write(f"{path} is already the starter: nothing to do.")
+        elif done.state == "missing":
+            self.stdout.write(f"{path} was missing: the starter is back (there was no version of yours to keep).")
         else:
             self.stdout.write(
-                f"Restored the starter of {path}. Your version is kept in {exercise_registry.relative(backup)}."
+                f"Restored the starter of {path}. Your version is kept in {exercise_registry.relative(done.backup)}."
             )
 
     def handle_watch(self, exercise, **options):
