@@ -6,6 +6,7 @@ Real files, real threads and real processes (fork), racing on one exercise.
 
 import multiprocessing
 import threading
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -42,18 +43,18 @@ def check_trial(exercise, mine, named):
     assert exercise.path().read_bytes() == exercise.starter_path().read_bytes()
 
 
+def _reset_on_a_thread(exercise, start, results):
+    start.wait()
+    results.append(progress.reset(exercise))
+
+
 def test_two_resets_at_once_on_threads_never_lose_the_learners_file(learner_copy):
     exercise = exercise_registry.find("ex04")
     for trial in range(TRIALS):
         mine = f"# attempt {trial}, which must never be lost\n" + "x = 1\n" * 200
         exercise.path().write_text(mine)
         start, results = threading.Barrier(2), []
-
-        def reset():
-            start.wait()
-            results.append(progress.reset(exercise))
-
-        threads = [threading.Thread(target=reset) for _ in range(2)]
+        threads = [threading.Thread(target=_reset_on_a_thread, args=(exercise, start, results)) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -83,8 +84,6 @@ def test_two_resets_at_once_in_processes_never_lose_the_learners_file(learner_co
             assert process.exitcode == 0, "a reset failed"
         results = [queue.get(timeout=5) for _ in processes]
         assert sorted(state for state, _ in results) == ["already", "restored"], results
-        from pathlib import Path
-
         check_trial(exercise, mine, [Path(backup) for _, backup in results if backup])
 
 
