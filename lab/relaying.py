@@ -13,10 +13,11 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from django.db import connection, connections
 
-from workshop_project.tasks.models import Outbox
+from workshop_project.tasks.models import Outbox, Task
 
 OUTBOX_TABLE = Outbox._meta.db_table
 
@@ -168,3 +169,69 @@ class StoppableRedis:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class LessonQueue:
+    """A queue of the lesson's own, whose Redis the lesson can take away and give back.
+
+    The live relay sends the rows of the queues it knows ("default"); rows
+    that name this queue wait for a relay started in the notebook. While
+    "down", the queue points at a loopback port where nothing listens: every
+    enqueue gets a real "Connection refused", as from a stopped Redis; the
+    workshop's own Redis keeps serving the web and the worker meanwhile.
+    The outbox variant's rows name this queue while it is open (this process
+    only: requests sent with Django's test ``Client`` from the notebook).
+    """
+
+    def __init__(self, name="lesson10"):
+        from django.conf import settings
+
+        self.name = name
+        self.queues = dict(settings.RQ_QUEUES)
+        self.real_url = self.queues["default"]["URL"]
+        self.url = None
+        self._override = None
+        self.redis_up()
+
+    def _point_at(self, url):
+        from django.test import override_settings
+
+        if self._override is not None:
+            self._override.disable()
+        queues = {**self.queues, self.name: {**self.queues["default"], "URL": url}}
+        self._override = override_settings(RQ_QUEUES=queues, WORKSHOP_OUTBOX_QUEUE=self.name)
+        self._override.enable()
+        self.url = url
+
+    def redis_down(self):
+        from .testservers import free_port
+
+        self._point_at(f"redis://127.0.0.1:{free_port()}/0")
+
+    def redis_up(self):
+        self._point_at(self.real_url)
+
+    def close(self):
+        if self._override is not None:
+            self._override.disable()
+            self._override = None
+
+
+def enqueue_delays(variant, runs=10, timeout=30):
+    """Submit ``runs`` requests to a live variant; for each, the milliseconds from the task's
+    INSERT to its job's arrival in Redis (rq's ``enqueued_at``), once the job has run."""
+    import django_rq
+    from rq.job import Job
+
+    from . import web
+    from .outcomes import wait_for
+
+    submissions = [web.submit(variant) for _ in range(runs)]
+    delays = []
+    for submission in submissions:
+        wait_for(task_id=submission.task_id, timeout=timeout)
+        task = Task.objects.get(id=submission.task_id)
+        job = Job.fetch(task.job_id, connection=django_rq.get_connection("default"))
+        enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=UTC)
+        delays.append((enqueued - task.created_on).total_seconds() * 1000)
+    return delays
