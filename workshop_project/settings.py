@@ -5,6 +5,9 @@ environment variable (django-environ), with a default that works in local
 mode without any configuration at all.
 """
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -15,9 +18,26 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.str("WORKSHOP_DATA_DIR", default=str(BASE_DIR / "data")))
 
 # A workshop project that only ever listens on loopback or inside the compose
-# network: a fixed development key is fine, and DEBUG shows learners the
-# full error pages they will want to read.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="workshop-only-not-a-secret")
+# network; still, no key is shared by every checkout: one is made the first
+# time (a file in the data folder, which git and the image leave out) and
+# kept. DEBUG shows learners the full error pages they will want to read;
+# safety.ReporterFilter keeps passwords in URLs off them.
+def _secret_key(folder):
+    from django.core.management.utils import get_random_secret_key
+
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".secret_key.")  # mode 600
+        with os.fdopen(descriptor, "w") as file:
+            file.write(get_random_secret_key() + "\n")
+        with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+            os.link(temporary, path)
+        os.unlink(temporary)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _secret_key(DATA_DIR)
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "web", "[::1]"])
 
@@ -42,7 +62,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "workshop_project.safety.DatabaseBusyMiddleware",
 ]
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "workshop_project.safety.ReporterFilter"
 
 ROOT_URLCONF = "workshop_project.urls"
 
@@ -79,7 +102,7 @@ for database in DATABASES.values():
         stem = Path(database["NAME"]).stem
         # WAL lets the web, the worker and the notebook read while one writes;
         # the timeout makes a writer wait for the lock instead of failing.
-        database["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+        database["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": env.float("SQLITE_TIMEOUT_SECONDS", default=20)}
         # The test database is a file, never ":memory:": the worker, on another
         # connection or in another process, must see what a test committed.
         database["TEST"] = {"NAME": str(DATA_DIR / f"test-{stem}.sqlite3")}

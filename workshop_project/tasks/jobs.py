@@ -10,11 +10,16 @@ committed: that ``Task.DoesNotExist`` is the bug this workshop is about, so
 it is deliberately not caught.
 """
 
+import time
+
+from django.db import OperationalError
 from django_rq import job
 from rq import get_current_job
 
 from .fetch import FetchError, fetch_length
 from .models import Task
+
+SAVE_PATIENCE_SECONDS = 30  # on top of SQLite's own timeout; rq's job timeout is 60 s
 
 
 @job("default")
@@ -44,6 +49,20 @@ def measure(task):
     except Exception as error:  # rq's JobTimeoutException is one: never leave the task pending
         task.url_length = None
         task.result = f"error: the job failed ({type(error).__name__})"[:128]
-        task.save(update_fields=["url_length", "job_id", "result"])
+        save_outcome(task)
         raise
-    task.save(update_fields=["url_length", "job_id", "result"])
+    save_outcome(task)
+
+
+def save_outcome(task, patience=SAVE_PATIENCE_SECONDS):
+    """Write what the job found. On SQLite, a busy database ("database is locked" after the
+    connection's timeout, while requests queue for the write lock) is waited out a while
+    longer rather than leaving a task pending whose job did run."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            task.save(update_fields=["url_length", "job_id", "result"])
+            return
+        except OperationalError as error:
+            if "database is locked" not in str(error) or time.monotonic() > deadline:
+                raise
