@@ -17,6 +17,7 @@ env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.str("WORKSHOP_DATA_DIR", default=str(BASE_DIR / "data")))
 
+
 # A workshop project that only ever listens on loopback or inside the compose
 # network; still, no key is shared by every checkout: one is made the first
 # time (a file in the data folder, which git and the image leave out) and
@@ -102,7 +103,10 @@ for database in DATABASES.values():
         stem = Path(database["NAME"]).stem
         # WAL lets the web, the worker and the notebook read while one writes;
         # the timeout makes a writer wait for the lock instead of failing.
-        database["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": env.float("SQLITE_TIMEOUT_SECONDS", default=20)}
+        database["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL;",
+            "timeout": env.float("SQLITE_TIMEOUT_SECONDS", default=20),
+        }
         # The test database is a file, never ":memory:": the worker, on another
         # connection or in another process, must see what a test committed.
         database["TEST"] = {"NAME": str(DATA_DIR / f"test-{stem}.sqlite3")}

@@ -28,7 +28,9 @@ class TaskForm(forms.Form):
         max_value=2_000,
         required=False,
         initial=0,
-        help_text="How long the view keeps working after it enqueues the job: the article's time.sleep(1). At most 2 s.",
+        help_text=(
+            "How long the view keeps working after it enqueues the job: the article's time.sleep(1). At most 2 s."
+        ),
     )
     fail = forms.BooleanField(
         label="Fail the request after enqueueing",
