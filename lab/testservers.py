@@ -96,8 +96,10 @@ def redis_binary():
     raise ServiceError(NO_REDIS_SERVER)
 
 
-def redis_command(port, folder):
-    """A server on 127.0.0.1 that keeps nothing on disk (the workshop's jobs are throwaway)."""
+def redis_command(port, folder, persist=False):
+    """A server on 127.0.0.1. The tests' servers keep nothing on disk; the stack's
+    (``persist``) keeps an append-only file in ``folder``: queued jobs and rq's
+    failed-job registry survive a restart, as a learner expects of a queue."""
     return [
         redis_binary(),
         "--port",
@@ -107,9 +109,9 @@ def redis_command(port, folder):
         "--save",
         "",
         "--appendonly",
-        "no",
+        "yes" if persist else "no",
         "--dir",
-        folder,
+        str(folder),
     ]
 
 
@@ -125,8 +127,21 @@ def redis_server(port=None):
             yield f"redis://127.0.0.1:{port}/0"
 
 
-def serve_redis(port, stop_after_workers=3.5):
+#: bin/run redis, when the port is taken by a Redis that is not this checkout's.
+SHARED_REDIS = (
+    "Another Redis already answers on port {port} (the system's redis-server, or another checkout's): "
+    "sharing it would let other workers take this workshop's jobs. Stop it (sudo systemctl stop redis-server), "
+    "or give this workshop its own port: REDIS_PORT=6380 make up."
+)
+
+
+def serve_redis(port, folder, stop_after_workers=3.5):
     """``bin/run redis`` (``workshop redis``): run the server until told to stop, then stop it last.
+
+    Its data lives in ``folder`` (append-only file). A Redis that already
+    answers on the port is used only if it is this checkout's own (its data
+    folder is ``folder``): any other (the system's, another checkout's) would
+    let someone else's workers take this workshop's jobs, so it is refused.
 
     honcho (``make up``) sends every process SIGTERM at once on Ctrl-C. Redis
     stopping first made the worker and its scheduler print pages of
@@ -142,19 +157,28 @@ def serve_redis(port, stop_after_workers=3.5):
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     client = redis.Redis(port=port, socket_connect_timeout=1)
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    answering = None
     with contextlib.suppress(redis.RedisError):
         client.ping()
-        print(f"A Redis server already answers on port {port}; the workshop will use it.", flush=True)
+        answering = ""
+        answering = client.config_get("dir").get("dir", "")
+    if answering == str(folder):
+        print(f"This workshop's Redis already answers on port {port}; using it.", flush=True)
         stop.wait()  # stay up, so honcho keeps the other processes running
         return 0
-    with tempfile.TemporaryDirectory(prefix="workshop-redis-") as folder:
+    if answering is not None:
+        print(SHARED_REDIS.format(port=port), file=sys.stderr, flush=True)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="workshop-redis-") as scratch:
         try:
-            command = redis_command(port, folder)
+            command = redis_command(port, folder, persist=True)
         except ServiceError as error:
             print(error, file=sys.stderr)
             return 1
         name = Path(command[0]).name
-        log = Path(folder) / "server.log"  # its start-up banner is noise; its last words on a failure are not
+        log = Path(scratch) / "server.log"  # its start-up banner is noise; its last words on a failure are not
         process = subprocess.Popen([*command, "--logfile", str(log)], start_new_session=True)
         print(f"{name} listens on redis://127.0.0.1:{port}/0 ({command[0]})", flush=True)
         while not stop.wait(0.2):
@@ -166,7 +190,7 @@ def serve_redis(port, stop_after_workers=3.5):
         with contextlib.suppress(redis.RedisError):
             while Worker.all(connection=client) and time.monotonic() < deadline:
                 time.sleep(0.1)
-        _stop(process, timeout=1)  # SIGTERM: the server saves nothing (--save "") and exits at once
+        _stop(process, timeout=5)  # SIGTERM: the server flushes its append-only file and exits
         print(f"{name} stopped.", flush=True)
     return 0
 

@@ -11,6 +11,7 @@ wait-redis             wait until the stack's Redis answers (the worker's first 
 """
 
 import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import redis
@@ -112,7 +113,7 @@ class Command(BaseCommand):
         if check:
             self.stdout.write(f"Redis: {binary}, on port {url.port or 6379}")
             return
-        raise SystemExit(testservers.serve_redis(url.port or 6379))
+        raise SystemExit(testservers.serve_redis(url.port or 6379, Path(settings.DATA_DIR) / "redis"))
 
     def handle_wait_redis(self, timeout, **options):
         url = settings.RQ_QUEUES["default"]["URL"]
