@@ -144,6 +144,20 @@ step "lint: docker-compose.yml against the Compose Specification schema"
 check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 python "$HERE/compose_file.py" check
 
+step "lint: .devcontainer/devcontainer.json read by the official Dev Containers CLI (npm, pinned)"
+# read-configuration parses the file as VS Code and Codespaces do; it only
+# asks Docker for existing containers, which /bin/true answers with none.
+if command -v npm >/dev/null; then
+  npm install --silent --no-audit --no-fund --prefix "$WORK/devcontainers" @devcontainers/cli@0.89.0 >"$WORK/npm.log" 2>&1 \
+    || { tail -20 "$WORK/npm.log"; fail "the Dev Containers CLI did not install (log above)."; }
+  "$WORK/devcontainers/node_modules/.bin/devcontainer" read-configuration --workspace-folder "$REPO" \
+    --docker-path /bin/true --docker-compose-path /bin/true >"$WORK/devcontainer.json.out" 2>"$WORK/devcontainer.log" \
+    || { cat "$WORK/devcontainer.log"; fail "the Dev Containers CLI could not read .devcontainer/devcontainer.json."; }
+  echo "✔ .devcontainer/devcontainer.json: read by @devcontainers/cli 0.89.0"
+else
+  standin "npm is not installed: .devcontainer/devcontainer.json was checked by tests/test_devcontainer.py only."
+fi
+
 # --- 2. stand-in base images ---------------------------------------------
 REDIS_IMAGE=$(python "$HERE/compose_file.py" image redis)
 PYTHON_IMAGE=$(sed -n 's/^FROM \([^ ]*\).*/\1/p' Dockerfile | head -1)
