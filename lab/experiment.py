@@ -10,8 +10,16 @@ Everything is read back from the database and rq's registries, as a learner
 would check by hand; nothing here knows how a variant is written.
 """
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
 from django.db.models import Max
 
 from workshop_project.tasks.models import Task
@@ -121,3 +129,56 @@ def print_rows(rows):
     """A list of dicts as an aligned text table (column order from the first row)."""
     header = list(rows[0]) if rows else ["(nothing)"]
     print(aligned([header] + [[str(row.get(column, "")) for column in header] for row in rows]))
+
+
+# --- Lesson 08: tests run for real, on a test database -----------------------
+
+#: The Redis database the recipes' test runs use: neither the live worker's
+#: nor the grader's (15), so no worker anywhere takes their jobs.
+RECIPES_REDIS_DB = 14
+
+
+def run_recipe(filename: str, *pytest_args: str, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    """Run ``pytest lab/recipes/<filename>`` in its own process; return its exit code and output lines.
+
+    pytest-django creates a test database for it, as for any test suite, and
+    the run enqueues on a Redis database of its own.
+    """
+    parts = urlsplit(settings.REDIS_URL)
+    redis_url = urlunsplit(parts._replace(path=f"/{RECIPES_REDIS_DB}"))
+    process = subprocess.run(
+        [sys.executable, "-m", "pytest", f"lab/recipes/{filename}", "-q", "-p", "no:logging", *pytest_args],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "TEST_REDIS_URL": redis_url, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return process.returncode, (process.stdout + process.stderr).splitlines()
+
+
+def testing_table() -> str:
+    """Measure lesson 08's table (``lab/recipes/matrix.py``); return it in Markdown."""
+    from .recipes.matrix import MODES, QUEUES, SETUPS
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "rows.jsonl"
+        code, lines = run_recipe("matrix.py", "--tb=line", env={"WORKSHOP_MATRIX_OUT": str(out)})
+        rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+    if code != 0:
+        print("\n".join(line for line in lines if "Error" in line or "passed" in line or "failed" in line))
+    seen = {(row["setup"], row["mode"], row["queue"]): row["job"] for row in rows}
+    production = {"auto": "the race", "on_db_commit": "safe", "request_finished": "safe"}
+    header = ["commit mode", "queue", "in production", *SETUPS]
+    body = [
+        [f"`{mode}`", queue, production[mode], *(seen.get((setup, mode, queue), "?") for setup in SETUPS)]
+        for mode in MODES
+        for queue in QUEUES
+    ]
+    return markdown_table([header, *body])
+
+
+def markdown_table(lines: list[list[str]]) -> str:
+    """Lists of strings as a Markdown table (the first is the header), for ``IPython.display.Markdown``."""
+    rows = ["| " + " | ".join(line) + " |" for line in lines]
+    return "\n".join([rows[0], "|" + "---|" * len(lines[0]), *rows[1:]])
