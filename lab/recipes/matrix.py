@@ -158,5 +158,3 @@ class InTransactionTestCase(TransactionTestCase):
 def test_table_with_pytest_transaction(settings):
     settings.ROOT_URLCONF = __name__
     record(every_trial(SETUPS[3]), 3)
-
-
