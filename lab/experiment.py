@@ -12,21 +12,26 @@ would check by hand; nothing here knows how a variant is written.
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import django_rq
 from django.conf import settings
 from django.db.models import Max
+from rq.job import JobStatus
 
 from workshop_project.tasks.models import Task
 
 from . import race, web
 from .barrier import settle
-from .outcomes import failures
+from .outcomes import POLL_INTERVAL, failures
+from .probes import first_query
 
 #: Hold times (ms) from "commits at once" to "the worker always wins".
 HOLDS_MS = (0, 5, 20, 30, 50, 100, 200)
@@ -182,3 +187,41 @@ def markdown_table(lines: list[list[str]]) -> str:
     """Lists of strings as a Markdown table (the first is the header), for ``IPython.display.Markdown``."""
     rows = ["| " + " | ".join(line) + " |" for line in lines]
     return "\n".join([rows[0], "|" + "---|" * len(lines[0]), *rows[1:]])
+
+
+# --- Lesson 02: how long the worker takes to pick a job up --------------------
+
+
+@dataclass
+class Pickup:
+    """Milliseconds from ``.delay()`` to the end of the job's first query, over several jobs."""
+
+    samples_ms: list[float]
+
+    def __str__(self) -> str:
+        ordered = sorted(self.samples_ms)
+        if not ordered:
+            return "no job finished: is the worker running?"
+        p90 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
+        return (
+            f"{len(ordered)} jobs, from .delay() to the job's first query: "
+            f"min {ordered[0]:.1f} ms, median {statistics.median(ordered):.1f} ms, "
+            f"90% within {p90:.1f} ms, max {ordered[-1]:.1f} ms"
+        )
+
+
+def pickup_latency(runs: int = 20, timeout: float = 10.0) -> Pickup:
+    """Enqueue ``runs`` probe jobs one after another on the live worker; time each one's pickup."""
+    queue = django_rq.get_queue("default", commit_mode="auto")
+    settle()
+    samples = []
+    for _ in range(runs):
+        job = queue.enqueue(first_query, time.time())
+        deadline = time.monotonic() + timeout
+        while job.get_status(refresh=True) not in (JobStatus.FINISHED, JobStatus.FAILED):
+            if time.monotonic() > deadline:
+                return Pickup(samples)
+            time.sleep(POLL_INTERVAL)
+        if job.is_finished:
+            samples.append(1000 * job.return_value())
+    return Pickup(samples)

@@ -4,6 +4,9 @@
 ``Task.DoesNotExist`` unless the task is committed on the database it is
 told to read, exactly like the article's job does on its first line.
 ``answer`` waits for such a job and says, in one line, what the worker saw.
+``read_url`` returns what the worker reads (lesson 02's stale read),
+``insert_if_missing`` is the duplicate-key symptom, and ``first_query``
+times the worker's pickup.
 
 This module is imported by the worker for every ``find_task`` job: keep it small.
 """
@@ -11,6 +14,7 @@ This module is imported by the worker for every ``find_task`` job: keep it small
 import time
 
 from django_rq import job
+from rq import get_current_job
 from rq.job import Job, JobStatus
 
 from workshop_project.tasks.models import Task
@@ -22,6 +26,30 @@ from .outcomes import POLL_INTERVAL, outcome_of
 def find_task(task_id, using="default"):
     """Return ``task_id`` if the worker can read that task on database ``using``."""
     return Task.objects.using(using).get(id=task_id).id
+
+
+@job("default")
+def read_url(task_id):
+    """The URL of the task, as the worker sees it."""
+    return Task.objects.get(id=task_id).url
+
+
+@job("default")
+def insert_if_missing(task_id, url):
+    """Create the task unless the worker can see it; say in the job's meta when it has looked."""
+    missing = not Task.objects.filter(id=task_id).exists()
+    current = get_current_job()
+    current.meta["looked"] = "missing" if missing else "there"
+    current.save_meta()
+    if missing:
+        Task.objects.create(id=task_id, url=url)
+
+
+@job("default")
+def first_query(sent):
+    """Seconds from ``sent`` (the enqueuer's ``time.time()``) to the end of this job's first query."""
+    Task.objects.exists()
+    return time.time() - sent
 
 
 def answer(job: Job, timeout: float = 10.0) -> str:
