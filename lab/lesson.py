@@ -13,8 +13,10 @@ happened in a sentence instead of crashing while the file is still the
 starter (or half-edited).
 """
 
+import logging
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import requests
 from django.conf import settings
@@ -214,3 +216,24 @@ def call_learner(slug, function, *args, **kwargs):
     except Exception as error:  # the learner's code failed: one line, not a traceback
         print(f"Your {slug} {function}() raised {type(error).__name__}: {error}")
         return None
+
+
+class _OneLine(logging.Handler):
+    def emit(self, record):
+        print(f"logged ({record.levelname}, {record.name}): {record.getMessage()}")
+
+
+@contextmanager
+def one_line_logs(name):
+    """Inside the block, show the ``name`` logger's records as one printed line each, without tracebacks.
+
+    A lesson that triggers a logged error on purpose shows what was logged,
+    not a wall of red; the logger's own handlers are put back afterwards.
+    """
+    logger = logging.getLogger(name)
+    saved = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [_OneLine()], False
+    try:
+        yield
+    finally:
+        logger.handlers, logger.propagate = saved

@@ -35,6 +35,12 @@ def read_url(task_id):
 
 
 @job("default")
+def url_of(task):
+    """The URL of a task passed as a model instance: what rq pickled, not what the database holds."""
+    return task.url
+
+
+@job("default")
 def insert_if_missing(task_id, url):
     """Create the task unless the worker can see it; say in the job's meta when it has looked."""
     missing = not Task.objects.filter(id=task_id).exists()
@@ -52,15 +58,26 @@ def first_query(sent):
     return time.time() - sent
 
 
-def answer(job: Job, timeout: float = 10.0) -> str:
-    """Wait for a ``find_task`` job to end; say what the worker saw, in one line."""
+def finished(job: Job, timeout: float = 10.0) -> JobStatus:
+    """Wait until the job has finished or failed (or ``timeout`` seconds); return its status."""
     deadline = time.monotonic() + timeout
     while True:
         status = job.get_status(refresh=True)
-        if status == JobStatus.FINISHED:
-            return f"the worker found task {job.return_value()}"
-        if status == JobStatus.FAILED:
-            return f"the worker did not find task {job.args[0]}: {outcome_of(job).short_type}"
-        if time.monotonic() > deadline:
-            return f"the worker has not run the job after {timeout:g} s (it is {status})"
+        if status in (JobStatus.FINISHED, JobStatus.FAILED) or time.monotonic() > deadline:
+            return status
         time.sleep(POLL_INTERVAL)
+
+
+def returned(job: Job, timeout: float = 10.0):
+    """What the job returned, once it has finished (None if it failed or did not run in time)."""
+    return job.return_value() if finished(job, timeout) == JobStatus.FINISHED else None
+
+
+def answer(job: Job, timeout: float = 10.0) -> str:
+    """Wait for a ``find_task`` job to end; say what the worker saw, in one line."""
+    status = finished(job, timeout)
+    if status == JobStatus.FINISHED:
+        return f"the worker found task {job.return_value()}"
+    if status == JobStatus.FAILED:
+        return f"the worker did not find task {job.args[0]}: {outcome_of(job).short_type}"
+    return f"the worker has not run the job after {timeout:g} s (it is {status})"
