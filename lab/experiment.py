@@ -5,6 +5,10 @@
 - ``table`` and ``plot``: the same rows as a text table and a matplotlib figure.
 - ``leftovers``: what one request that fails half-way leaves behind (rows,
   jobs that ran, jobs that failed): the price of each fix.
+- ``pickup_latency``: how long the live worker takes from ``.delay()`` to
+  the job's first query (lesson 02).
+- ``testing_table`` and ``run_recipe``: lesson 08's tests, run with pytest on
+  a test database.
 
 Everything is read back from the database and rq's registries, as a learner
 would check by hand; nothing here knows how a variant is written.
@@ -17,8 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import django_rq
@@ -30,44 +36,47 @@ from workshop_project.tasks.models import Task
 
 from . import race, web
 from .barrier import settle
-from .outcomes import POLL_INTERVAL, failures
+from .outcomes import POLL_INTERVAL, Outcome, failures
 from .probes import first_query
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Hold times (ms) from "commits at once" to "the worker always wins".
 HOLDS_MS = (0, 5, 20, 30, 50, 100, 200)
 
-
-def sweep(variants, holds_ms=HOLDS_MS, runs=10):
-    """One ``race.live`` row per variant and hold time, each with its ``failure_rate`` (0..1)."""
-    rows = []
-    for variant in variants:
-        for hold_ms in holds_ms:
-            row = race.live(variant, runs=runs, hold_ms=hold_ms)
-            row["failure_rate"] = row["failures"] / row["runs"] if row["runs"] else 0.0
-            rows.append(row)
-    return rows
+#: Each variant's line in a plot gets its own marker and dash, so lines that
+#: lie on top of each other (every fix at 0 %) can still be told apart.
+STYLES = [("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", (0, (5, 1))), ("P", (0, (3, 1, 1, 1)))]
 
 
-def table(rows):
+def sweep(variants: Sequence[str], holds_ms: Sequence[int] = HOLDS_MS, runs: int = 10) -> list[race.Row]:
+    """One ``race.live`` row per variant and hold time (``row.failure_rate`` is 0..1)."""
+    return [race.live(variant, runs=runs, hold_ms=hold_ms) for variant in variants for hold_ms in holds_ms]
+
+
+def table(rows: Sequence[race.Row]) -> str:
     """Hold times down, variants across, "failures/runs" in each cell: the numbers behind the plot."""
-    variants = list(dict.fromkeys(row["variant"] for row in rows))
-    holds = sorted({row["hold_ms"] for row in rows})
-    cells = {(row["variant"], row["hold_ms"]): f"{row['failures']}/{row['runs']}" for row in rows}
-    lines = [["hold ms"] + variants] + [
+    variants = list(dict.fromkeys(row.variant for row in rows))
+    holds = sorted({row.hold_ms or 0 for row in rows})
+    cells = {(row.variant, row.hold_ms or 0): f"{row.failures}/{row.runs}" for row in rows}
+    lines = [["hold ms", *variants]] + [
         [str(hold)] + [cells.get((variant, hold), "") for variant in variants] for hold in holds
     ]
     return aligned(lines)
 
 
-def aligned(lines):
+def aligned(lines: Sequence[Sequence[str]]) -> str:
     """Lists of strings as right-aligned text columns."""
     widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
     return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=False)) for line in lines)
 
 
-def plot(rows, title="How often the worker missed the row"):
+def plot(rows: Sequence[race.Row], title: str = "How often the worker missed the row") -> "Figure":
     """Failure rate (%) against hold time, one line per variant.
 
+    Lines that coincide (several fixes at 0 %) are drawn a little apart,
+    each with its own marker and dash, so every variant stays visible.
     Returned closed: Jupyter shows it once, as the cell's value, and pyplot
     keeps nothing open between cells. matplotlib is imported here, not at the
     top, so the rest of the lab loads quickly without it.
@@ -77,15 +86,25 @@ def plot(rows, title="How often the worker missed the row"):
     figure = pyplot.figure(figsize=(7, 3.5), layout="constrained")
     pyplot.close(figure)
     axes = figure.subplots()
-    for variant in dict.fromkeys(row["variant"] for row in rows):
-        points = sorted((row["hold_ms"], 100 * row["failure_rate"]) for row in rows if row["variant"] == variant)
-        axes.plot([hold for hold, _ in points], [rate for _, rate in points], marker="o", label=variant)
+    variants = list(dict.fromkeys(row.variant for row in rows))
+    for index, variant in enumerate(variants):
+        offset = (index - (len(variants) - 1) / 2) * 1.2  # percentage points, only to separate equal lines
+        points = sorted((row.hold_ms or 0, 100 * row.failure_rate + offset) for row in rows if row.variant == variant)
+        marker, dashes = STYLES[index % len(STYLES)]
+        axes.plot(
+            [hold for hold, _ in points],
+            [rate for _, rate in points],
+            marker=marker,
+            linestyle=dashes,
+            label=variant,
+            alpha=0.85,
+        )
     axes.set_xscale("symlog", linthresh=10)
-    holds = sorted({row["hold_ms"] for row in rows})
+    holds = sorted({row.hold_ms or 0 for row in rows})
     axes.set_xticks(holds, [str(hold) for hold in holds])
     axes.set_xlabel("transaction held open after .delay() (ms)")
     axes.set_ylabel("jobs failed with DoesNotExist (%)")
-    axes.set_ylim(-5, 105)
+    axes.set_ylim(-8, 108)
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
     axes.legend()
@@ -98,10 +117,11 @@ class Leftovers:
 
     variant: str
     status_code: int
-    tasks: list = field(default_factory=list)  # rows created since the request started
-    failed_jobs: list = field(default_factory=list)  # outcomes.Outcome of each job that failed since the request
+    tasks: list[Task] = field(default_factory=list)  # rows created since the request started
+    failed_jobs: list[Outcome] = field(default_factory=list)  # each job that failed since the request
 
-    def row(self):
+    def columns(self) -> dict[str, object]:
+        """The row as ``print_rows`` shows it."""
         return {
             "variant": self.variant,
             "response": self.status_code,
@@ -111,7 +131,7 @@ class Leftovers:
         }
 
 
-def leftovers(variant, fail=True, hold_ms=0):
+def leftovers(variant: str, fail: bool = True, hold_ms: int = 0) -> Leftovers:
     """Submit once (failing half-way by default), let the worker finish, report what is left."""
     last_id = Task.objects.aggregate(last=Max("id"))["last"] or 0
     failed_before = {failure.job_id for failure in failures()}
@@ -125,15 +145,16 @@ def leftovers(variant, fail=True, hold_ms=0):
     )
 
 
-def compare_leftovers(variants, fail=True, hold_ms=0):
-    """``leftovers`` for each variant, as rows for ``print_rows``."""
-    return [leftovers(variant, fail=fail, hold_ms=hold_ms).row() for variant in variants]
+def compare_leftovers(variants: Sequence[str], fail: bool = True, hold_ms: int = 0) -> list[Leftovers]:
+    """``leftovers`` for each variant, for ``print_rows``."""
+    return [leftovers(variant, fail=fail, hold_ms=hold_ms) for variant in variants]
 
 
-def print_rows(rows):
-    """A list of dicts as an aligned text table (column order from the first row)."""
-    header = list(rows[0]) if rows else ["(nothing)"]
-    print(aligned([header] + [[str(row.get(column, "")) for column in header] for row in rows]))
+def print_rows(rows: Sequence[Leftovers]) -> None:
+    """Leftovers as an aligned text table, one line each."""
+    columns = [row.columns() for row in rows]
+    header = list(columns[0]) if columns else ["(nothing)"]
+    print(aligned([header] + [[str(row.get(column, "")) for column in header] for row in columns]))
 
 
 # --- Lesson 08: tests run for real, on a test database -----------------------

@@ -189,11 +189,8 @@ def try_exercise(slug, runs=5, hold_ms=200):
         print(f"Your view answered {first.status_code} without starting a task: open {page} in a browser to see why.")
         return None
     row = race.live(slug, runs=runs, hold_ms=hold_ms)
-    verdict = "looks fixed" if row["ok"] == runs else "not fixed yet"
-    print(
-        f"{slug} ({hold_ms} ms hold): {row['ok']}/{runs} OK, {row['failures']} DoesNotExist, "
-        f"{row['other']} other: {verdict}."
-    )
+    verdict = "looks fixed" if row.ok == runs else "not fixed yet"
+    print(f"{slug} ({hold_ms} ms hold): {row.ok}/{runs} OK, {row.failures} DoesNotExist, {row.other} other: {verdict}.")
     return row
 
 

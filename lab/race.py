@@ -2,6 +2,7 @@
 
 import time
 from collections import Counter
+from dataclasses import asdict, dataclass
 
 import django_rq
 from django.test import Client
@@ -15,24 +16,56 @@ from .samples_server import serving
 SAMPLE_SIZE = 1234
 
 
-def summarise(variant, mode, outcomes, seconds, hold_ms=None):
+@dataclass
+class Row:
+    """One measurement: how ``runs`` trials of a variant ended.
+
+    ``failures`` counts jobs that failed with ``DoesNotExist`` (the race),
+    ``ok`` the tasks measured, ``other`` everything else (an error recorded
+    on the task, another exception, a timeout).
+    """
+
+    variant: str
+    mode: str  # "live" (HTTP, the running worker) or "amplifier" (in this process)
+    runs: int
+    failures: int
+    ok: int
+    other: int
+    seconds: float
+    hold_ms: int | None = None
+
+    @property
+    def failure_rate(self) -> float:
+        """``failures / runs``, 0.0 when nothing ran."""
+        return self.failures / self.runs if self.runs else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        hold = f" at {self.hold_ms} ms hold" if self.hold_ms is not None else ""
+        return (
+            f"{self.variant} ({self.mode}{hold}): {self.failures}/{self.runs} DoesNotExist, "
+            f"{self.ok} OK, {self.other} other, in {self.seconds:.1f} s"
+        )
+
+
+def summarise(variant: str, mode: str, outcomes: list[Outcome], seconds: float, hold_ms: int | None = None) -> Row:
     """One row: how many trials failed with DoesNotExist, how many ended OK."""
     counts = Counter(outcome.status for outcome in outcomes)
-    row = {
-        "variant": variant,
-        "mode": mode,
-        "runs": len(outcomes),
-        "failures": counts["DoesNotExist"],
-        "ok": counts["OK"],
-        "other": len(outcomes) - counts["DoesNotExist"] - counts["OK"],
-        "seconds": round(seconds, 2),
-    }
-    if hold_ms is not None:
-        row["hold_ms"] = hold_ms
-    return row
+    return Row(
+        variant=variant,
+        mode=mode,
+        runs=len(outcomes),
+        failures=counts["DoesNotExist"],
+        ok=counts["OK"],
+        other=len(outcomes) - counts["DoesNotExist"] - counts["OK"],
+        seconds=round(seconds, 2),
+        hold_ms=hold_ms,
+    )
 
 
-def amplified(variant, runs=50, hold_ms=0):
+def amplified(variant: str, runs: int = 50, hold_ms: int = 0) -> Row:
     """N trials in this process, each job run the instant it is enqueued."""
     queue = django_rq.get_queue("default")
     client = Client(HTTP_HOST="localhost", headers=web.LAB_HEADERS)  # its tasks are labelled "lab"
@@ -50,7 +83,7 @@ def amplified(variant, runs=50, hold_ms=0):
     return summarise(variant, "amplifier", outcomes, time.perf_counter() - started)
 
 
-def live(variant, runs=20, hold_ms=200, timeout=15):
+def live(variant: str, runs: int = 20, hold_ms: int = 200, timeout: float = 15) -> Row:
     """N trials against the running web app and worker, over HTTP."""
     outcomes = []
     started = time.perf_counter()

@@ -14,13 +14,13 @@ FIXES = [variant for variant in VARIANTS if variant not in ("broken", "outbox")]
 
 def test_broken_fails_every_time():
     row = race.amplified("broken", runs=RUNS)
-    assert (row["failures"], row["ok"]) == (RUNS, 0), row
+    assert (row.failures, row.ok) == (RUNS, 0), row
 
 
 @pytest.mark.parametrize("variant", FIXES)
 def test_every_fix_never_fails(variant):
     row = race.amplified(variant, runs=RUNS)
-    assert (row["failures"], row["ok"]) == (0, RUNS), row
+    assert (row.failures, row.ok) == (0, RUNS), row
 
 
 def test_the_failure_is_read_from_rqs_failed_job_registry():

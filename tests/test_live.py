@@ -13,11 +13,11 @@ HOLD_MS = 200
 
 def test_broken_fails_live(live_stack):
     row = race.live("broken", runs=RUNS, hold_ms=HOLD_MS)
-    assert row["failures"] >= RUNS - 1, row
+    assert row.failures >= RUNS - 1, row
 
 
 @pytest.mark.parametrize("variant", [variant for variant in VARIANTS if variant != "broken"])
 def test_fixes_never_fail_live(live_stack, variant):
     row = race.live(variant, runs=RUNS, hold_ms=HOLD_MS)
-    assert row["failures"] == 0, row
-    assert row["ok"] == RUNS, row
+    assert row.failures == 0, row
+    assert row.ok == RUNS, row

@@ -21,15 +21,19 @@ class Failed(NamedTuple):
 
 
 def last_exception_line(exc_string):
-    """Split the last line of a traceback ("pkg.Error: message") into type and message.
+    """Split a traceback's exception line ("pkg.Error: message") into type and message.
 
-    rq stores the whole traceback, source lines included; the last non-empty
-    line is the exception itself.
+    rq stores the whole traceback, source lines included. The exception line
+    is the first unindented line after the last frame; a message may go on
+    for more lines (PostgreSQL adds "DETAIL: Key (id)=(3) already exists."),
+    which are not the exception's type.
     """
     lines = [line for line in (exc_string or "").strip().splitlines() if line.strip()]
     if not lines:
         return "", ""
-    exc_type, _, message = lines[-1].partition(": ")
+    frames = [index for index, line in enumerate(lines) if line.startswith("  File ")]
+    after = [line for line in lines[frames[-1] + 1 :] if not line.startswith(" ")] if frames else []
+    exc_type, _, message = (after[0] if after else lines[-1]).partition(": ")
     return exc_type.strip(), message.strip()
 
 

@@ -63,7 +63,7 @@ class Command(BaseCommand):
                 row = race.amplified(variant, runs=runs or 50, hold_ms=hold_ms or 0)
         except web.WebUnavailable as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(json.dumps(row))
+        self.stdout.write(json.dumps(row.as_dict()))
 
     def handle_kernel(self, **options):
         self.stdout.write(f"Installed the Django Shell-Plus kernel in {kernel.install()}")
