@@ -128,8 +128,9 @@ RQ = {
     # django-rq >= 4 defaults to "on_db_commit": inside a transaction .delay()
     # is deferred until the commit, which hides the 2019 bug this workshop is
     # about. "auto" restores the old behaviour (enqueue at once), so the
-    # article's code fails here as it did then. Lesson 06 switches back to the
-    # modern default and shows what it fixes and what it does not.
+    # article's code fails here as it did then. Lessons 06 to 08 ask for the
+    # modern mode explicitly, queue by queue, and show what it fixes and what
+    # it does not.
     "COMMIT_MODE": "auto",
 }
 
