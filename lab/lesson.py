@@ -217,7 +217,8 @@ def call_learner(slug, function, *args, **kwargs):
 
 class _OneLine(logging.Handler):
     def emit(self, record):
-        print(f"logged ({record.levelname}, {record.name}): {record.getMessage()}")
+        raised = f" [{record.exc_info[0].__name__}: {record.exc_info[1]}]" if record.exc_info else ""
+        print(f"logged ({record.levelname}, {record.name}): {record.getMessage()}{raised}")
 
 
 @contextmanager
