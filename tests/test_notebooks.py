@@ -115,3 +115,18 @@ def test_lesson_runs_top_to_bottom(name, live_stack, timings):
             if "image/png" in output.get("data", {})
         ]
         assert images, f"{name} drew no plot"
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_says_what_you_will_learn_and_checks_it(name):
+    """Three objectives at the top; two to four questions with hidden answers and a recap at the end."""
+    markdown = [cell.source for cell in read(name).cells if cell.cell_type == "markdown"]
+    learn = next((text for text in markdown if "You will learn" in text), "")
+    points = [line for line in learn.split("You will learn", 1)[-1].splitlines() if line.startswith(("- ", "1. "))]
+    assert len(points) == 3, f"{name}: 'You will learn' lists {len(points)} points, expected three"
+    text = "\n".join(markdown)
+    assert "## Check yourself" in text, f"{name} has no 'Check yourself' section"
+    after = text.split("## Check yourself", 1)[1]
+    answers = after.count("<details>")
+    assert 2 <= answers <= 4, f"{name}: 'Check yourself' hides {answers} answers in <details>, expected two to four"
+    assert "Recap" in after, f"{name}: 'Check yourself' ends without a recap"
