@@ -42,6 +42,14 @@ def test_a_failed_job_shows_as_failed_with_its_exception_and_the_row_stops_polli
     assert "hx-trigger" not in row
 
 
+def test_the_hold_you_chose_stays_in_the_form_after_a_submit():
+    with amplifier():
+        response = Client().post(web.page_path("on_commit"), {"url": "http://127.0.0.1:9/", "hold_ms": 300})
+    assert response["Location"] == "/variants/on_commit/?hold_ms=300"
+    page = Client().get(response["Location"]).content.decode()
+    assert 'name="hold_ms" value="300"' in page
+
+
 def test_a_pending_row_polls_until_it_is_done():
     task = Task.objects.create(url="http://127.0.0.1:9/")
     row = Client().get(reverse("tasks:row", args=[task.id])).content.decode()

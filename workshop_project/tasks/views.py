@@ -65,7 +65,13 @@ class TaskFormView(FormView):
             started_from.reset(token)
 
     def get_success_url(self):
-        return self.request.path
+        """Back to this page, keeping the hold you chose, so the next submit needs no retyping."""
+        hold_ms = self.request.POST.get("hold_ms", "")
+        return f"{self.request.path}?hold_ms={hold_ms}" if hold_ms.isdigit() and int(hold_ms) else self.request.path
+
+    def get_initial(self):
+        hold_ms = self.request.GET.get("hold_ms", "")
+        return {**super().get_initial(), **({"hold_ms": int(hold_ms)} if hold_ms.isdigit() else {})}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
