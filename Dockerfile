@@ -32,11 +32,13 @@ RUN groupadd --gid 1000 workshop \
     && install -d -m 1777 /home/workshop /data \
     && echo "export PATH=\"/opt/venv/bin:\$PATH\"" >/etc/profile.d/workshop-venv.sh
 
-# Dependencies first, from the pinned lock only: this layer is rebuilt when
-# requirements.txt changes, not when the code does.
+# Dependencies first, from the lock only (`make lock`: every package pinned,
+# with its hashes, for linux and macOS on x86_64 and arm64; pip refuses a file
+# whose hash differs): this layer is rebuilt when requirements.txt changes,
+# not when the code does. The development tools (requirements-dev.txt) stay out.
 COPY requirements.txt /tmp/requirements.txt
 RUN python -m venv /opt/venv \
-    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 WORKDIR /workshop

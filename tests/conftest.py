@@ -89,3 +89,11 @@ def live_stack(live_processes, transactional_db, settings):
     """The live web and worker, with this process's settings pointing at them."""
     settings.WORKSHOP_WEB_URL = live_processes
     return live_processes
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that uses the live processes ``live`` (pytest.ini), so
+    ``-m "not live"`` leaves out what starts a web server and a worker."""
+    for item in items:
+        if "live_processes" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)

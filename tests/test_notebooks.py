@@ -82,6 +82,7 @@ def timings(request):
             plugins.get_plugin("terminalreporter").write_line("\nnotebook execution times:\n" + "\n".join(lines))
 
 
+@pytest.mark.notebooks
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_top_to_bottom(name, live_stack, timings):
     if not kernel.installed():

@@ -131,8 +131,9 @@ debootstrap_pid=$!
 
 step "tools: hadolint, check-jsonschema, podman-compose (pinned, tests/containers/requirements.txt)"
 python3 -m venv "$WORK/tools"
-# --no-deps: the file pins every package, nothing is left to resolve.
-"$WORK/tools/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$HERE/requirements.txt" >"$WORK/pip.log" 2>&1 \
+# The lock (`make lock`, from requirements.in beside it) pins every package
+# with its hashes: nothing is left to resolve, nothing unchecked is installed.
+"$WORK/tools/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$HERE/requirements.txt" >"$WORK/pip.log" 2>&1 \
   || { tail -20 "$WORK/pip.log"; fail "the tools did not install (log above)."; }
 export PATH="$WORK/tools/bin:$PATH"
 
