@@ -15,4 +15,5 @@
 - ``grader_fixtures``: the world graders set up (sample pages that count fetches, Redis down).
 - ``mutation``: exercise 07's grading: the learner's tests against broken views.
 - ``progress``: the progress table and ``workshop reset``.
+- ``sources``: the folders of Python code the worker runs (watched by ``bin/run worker``).
 """

@@ -18,11 +18,8 @@ from rq import Worker
 
 from workshop_project.tasks.health import unapplied_migrations
 
-from . import kernel
+from . import kernel, sources
 from .advice import START_STACK, not_answering
-
-# The folders `bin/run worker` watches (keep the two lists the same).
-SOURCE_FOLDERS = ["workshop_project", "lab", "exercises", "solutions"]
 
 
 @dataclass
@@ -67,7 +64,7 @@ def check_web():
 
 def newest_source():
     """The most recently changed Python file the worker may run, and when."""
-    files = [path for folder in SOURCE_FOLDERS for path in (settings.BASE_DIR / folder).rglob("*.py")]
+    files = [path for folder in sources.FOLDERS for path in (settings.BASE_DIR / folder).rglob("*.py")]
     newest = max(files, key=lambda path: path.stat().st_mtime)
     return newest, datetime.fromtimestamp(newest.stat().st_mtime, tz=UTC)
 
