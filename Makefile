@@ -53,7 +53,8 @@ watch: install ## grade the exercise you are on at every save; move on when it p
 kernel: install ## (re)install the Django Shell-Plus kernel for this checkout
 	python manage.py workshop kernel
 
-TEST := python -m lab.testservers $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest tests
+# No path here: pytest.ini's testpaths (tests/) unless PYTEST_ARGS names some.
+TEST := python -m lab.testservers $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest
 
 test: install-dev ## the project's own tests (own redis; DB=postgres for PostgreSQL; PYTEST_ARGS=...)
 	$(TEST) $(PYTEST_ARGS)
