@@ -14,6 +14,7 @@ starter (or half-edited).
 """
 
 import logging
+import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -88,6 +89,22 @@ def grade(slug, hints=False):
     run_grader(slug, hints)
 
 
+def grader_env():
+    """The grader's environment: this one, but never the Redis database this kernel's worker listens on.
+
+    The live stack's database is 0 and the grader's 15; where the stack itself
+    runs on 15 (the project's tests), the grader gets the one beside it, as
+    every run that starts another does (see workshop_project/test_settings.py).
+    """
+    from workshop_project.test_settings import GRADER_REDIS_DATABASE, redis_url_beside, redis_url_with_database
+
+    env = dict(os.environ)
+    live = settings.RQ_QUEUES["default"]["URL"]
+    if "TEST_REDIS_URL" not in env and redis_url_with_database(live, GRADER_REDIS_DATABASE) == live:
+        env["TEST_REDIS_URL"] = redis_url_beside(live)
+    return env
+
+
 def run_grader(slug, hints=False, solutions=False):
     """``grade``'s work; returns True when the exercise passes (``workshop watch`` uses it too)."""
     try:
@@ -99,6 +116,7 @@ def run_grader(slug, hints=False, solutions=False):
     process = subprocess.Popen(
         grade_command(exercise.slug, hints, solutions),
         cwd=settings.BASE_DIR,
+        env=grader_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

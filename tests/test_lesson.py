@@ -87,3 +87,15 @@ def test_watch_grades_the_exercise_and_moves_on_when_it_passes(grader_env, capsy
         "✔ ex05_many_jobs passes.",
         "✔ All 2 exercises pass. Well done!",
     ]
+
+
+@pytest.mark.parametrize(
+    ("live", "grader"),
+    [("redis://127.0.0.1:6379/0", None), ("redis://127.0.0.1:6379/15", "redis://127.0.0.1:6379/14")],
+)
+def test_the_grader_never_shares_the_kernels_redis_database(monkeypatch, live, grader):
+    """A kernel whose worker listens on the grader's usual database (the tests' stack) hands
+    the grader the database beside it; the live stack's (0) needs nothing."""
+    monkeypatch.delenv("TEST_REDIS_URL", raising=False)
+    with override_settings(RQ_QUEUES={"default": {"URL": live}}):
+        assert lesson.grader_env().get("TEST_REDIS_URL") == grader
