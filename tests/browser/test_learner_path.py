@@ -11,7 +11,11 @@ from lab import web
 
 from .conftest import NOTEBOOKS
 
-pytestmark = [pytest.mark.django_db(transaction=True, databases="__all__"), pytest.mark.usefixtures("timed")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, databases="__all__"),
+    pytest.mark.usefixtures("timed"),
+]
 
 RAISES = "raises-exception"
 #: IPython's traceback header, or the last line of a minimal one ("NameError: name 'x' is not defined").
