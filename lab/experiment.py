@@ -75,8 +75,9 @@ def aligned(lines: Sequence[Sequence[str]]) -> str:
 def plot(rows: Sequence[race.Row], title: str = "How often the worker missed the row") -> "Figure":
     """Failure rate (%) against hold time, one line per variant.
 
-    Lines that coincide (several fixes at 0 %) are drawn a little apart,
-    each with its own marker and dash, so every variant stays visible.
+    Where lines meet (several fixes at 0 %) they are drawn a point or two
+    apart, each with its own marker and dash, so every variant stays visible;
+    elsewhere each point is exact.
     Returned closed: Jupyter shows it once, as the cell's value, and pyplot
     keeps nothing open between cells. matplotlib is imported here, not at the
     top, so the rest of the lab loads quickly without it.
@@ -87,9 +88,15 @@ def plot(rows: Sequence[race.Row], title: str = "How often the worker missed the
     pyplot.close(figure)
     axes = figure.subplots()
     variants = list(dict.fromkeys(row.variant for row in rows))
+    sharing: dict[tuple[int, float], list[str]] = {}  # variants drawn at the same point
+    for row in rows:
+        sharing.setdefault((row.hold_ms or 0, row.failure_rate), []).append(row.variant)
     for index, variant in enumerate(variants):
-        offset = (index - (len(variants) - 1) / 2) * 1.2  # percentage points, only to separate equal lines
-        points = sorted((row.hold_ms or 0, 100 * row.failure_rate + offset) for row in rows if row.variant == variant)
+        points = []
+        for row in sorted((row for row in rows if row.variant == variant), key=lambda row: row.hold_ms or 0):
+            same = sharing[row.hold_ms or 0, row.failure_rate]
+            offset = (same.index(variant) - (len(same) - 1) / 2) * 1.5  # points apart, only where lines meet
+            points.append((row.hold_ms or 0, 100 * row.failure_rate + offset))
         marker, dashes = STYLES[index % len(STYLES)]
         axes.plot(
             [hold for hold, _ in points],
