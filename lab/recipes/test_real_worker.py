@@ -31,7 +31,7 @@ class OnCommitViewTests(TransactionTestCase):
             response = self.client.post(self.page, {"url": "http://127.0.0.1:9/", "hold_ms": 0})
         assert response.status_code == 302
         for failure in failures():
-            self.fail(f"the worker ran {failure}")
+            self.fail(f"{failure}: the job ran before the view's transaction committed")
         task = Task.objects.get(id=response["X-Task-Id"])
         assert task.result is not None, "the job never ran"
 
