@@ -100,6 +100,20 @@ def check_workers():
     return checks
 
 
+def check_relay():
+    """The outbox relay (lesson 10): its heartbeat file, touched after every pass."""
+    from workshop_project.tasks import outbox
+
+    age = outbox.last_pass_age()
+    if age is None:
+        return Check("relay", False, f"no outbox relay has run here (lesson 10 needs one): {START_STACK}")
+    if age > outbox.STALE_AFTER:
+        return Check(
+            "relay", False, f"the outbox relay's last pass was {age:.0f} s ago: is `bin/run relay` still running?"
+        )
+    return Check("relay", True, f"the outbox relay made a pass {age:.1f} s ago")
+
+
 def check_kernel():
     if kernel.installed():
         return Check("Jupyter kernel", True, f"{settings.IPYTHON_KERNEL_DISPLAY_NAME!r} is installed")
@@ -114,7 +128,7 @@ def checks():
     results = [redis_check] + [check_database(alias) for alias in settings.DATABASES] + [check_web()]
     if redis_check.ok:
         results += check_workers()
-    return results + [check_kernel()]
+    return results + [check_relay(), check_kernel()]
 
 
 def report(stream=None):

@@ -8,7 +8,7 @@ server's database 15.
 import contextlib
 import subprocess
 import sys
-import tempfile
+import time
 from pathlib import Path
 
 import django_rq
@@ -69,19 +69,26 @@ def live_processes(django_db_setup, redis_connection):
 
 @contextlib.contextmanager
 def relay_process(env):
-    """``manage.py relay`` (as `bin/run relay` runs it), entered once its first pass is done."""
-    with tempfile.TemporaryDirectory(prefix="workshop-relay-") as folder:
-        heartbeat = Path(folder) / "relay.heartbeat"
-        with testservers.running(
-            [sys.executable, "manage.py", "relay"],
-            "the outbox relay",
-            heartbeat.exists,
-            env={**env, "WORKSHOP_RELAY_HEARTBEAT": str(heartbeat)},
-            cwd=testservers.BASE_DIR,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ) as process:
-            yield process
+    """``manage.py relay`` (as `bin/run relay` runs it), entered once it has made a pass.
+
+    Its heartbeat is in the data folder, where ``workshop doctor`` looks for it.
+    """
+    heartbeat = Path(settings.DATA_DIR) / "relay.heartbeat"
+    started = time.time()
+
+    def passed():
+        return heartbeat.stat().st_mtime >= started
+
+    with testservers.running(
+        [sys.executable, "manage.py", "relay"],
+        "the outbox relay",
+        passed,
+        env=env,
+        cwd=testservers.BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        yield process
 
 
 @pytest.fixture

@@ -10,21 +10,13 @@ left enqueued but unmarked by a clean stop.
 """
 
 import logging
-import os
 import signal
 import sys
-import time
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from workshop_project.tasks import outbox
-
-
-def default_heartbeat():
-    """$WORKSHOP_RELAY_HEARTBEAT (compose: in the container's own /tmp), or the data folder."""
-    return Path(os.environ.get("WORKSHOP_RELAY_HEARTBEAT") or Path(settings.DATA_DIR) / "relay.heartbeat")
 
 
 class Command(BaseCommand):
@@ -42,10 +34,10 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="exit 0 if the heartbeat is fresh, 1 if not")
 
     def handle(self, *args, interval, batch, max_attempts, heartbeat, once, check, **options):
-        heartbeat = heartbeat or default_heartbeat()
         if check:
-            self.check_heartbeat(heartbeat, stale_after=max(30.0, 3 * interval))
+            self.check_heartbeat()
             return
+        heartbeat = heartbeat or outbox.heartbeat_path()
         if once:
             self.stdout.write(str(outbox.relay_once(batch, max_attempts)))
             return
@@ -57,11 +49,10 @@ class Command(BaseCommand):
         relay.run()
         self.stdout.write(f"relay: stopped after {relay.passes} passes ({relay.totals})")
 
-    def check_heartbeat(self, heartbeat, stale_after):
-        try:
-            age = time.time() - heartbeat.stat().st_mtime
-        except FileNotFoundError:
-            sys.exit(f"No relay heartbeat at {heartbeat}: is `bin/run relay` running?")
-        if age > stale_after:
-            sys.exit(f"The relay's last pass was {age:.0f} s ago (more than {stale_after:g} s): is it stuck?")
+    def check_heartbeat(self):
+        age = outbox.last_pass_age()
+        if age is None:
+            sys.exit(f"No relay heartbeat at {outbox.heartbeat_path()}: is `bin/run relay` running?")
+        if age > outbox.STALE_AFTER:
+            sys.exit(f"The relay's last pass was {age:.0f} s ago (more than {outbox.STALE_AFTER:g} s): is it stuck?")
         self.stdout.write(f"relay: last pass {age:.1f} s ago")
