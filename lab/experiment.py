@@ -190,6 +190,27 @@ def run_recipe(filename: str, *pytest_args: str, env: dict[str, str] | None = No
     return process.returncode, (process.stdout + process.stderr).splitlines()
 
 
+class RecipeFailed(RuntimeError):
+    """A recipe run by a lesson did not end as the lesson says it does."""
+
+
+def real_worker_recipe() -> list[str]:
+    """Run ``lab/recipes/test_real_worker.py``: the article's view must fail, the on_commit one pass.
+
+    Returns pytest's lines worth reading (the failure, the verdicts, the summary).
+    """
+    code, lines = run_recipe("test_real_worker.py", "--tb=line", "--color=no", "-rfp")
+    verdicts = [line for line in lines if line.startswith(("FAILED", "PASSED"))]
+    expected = ["ArticleViewTests" in line for line in verdicts if line.startswith("FAILED")] == [True] and any(
+        "OnCommitViewTests" in line for line in verdicts if line.startswith("PASSED")
+    )
+    if code != 1 or not expected:
+        raise RecipeFailed(
+            "lab/recipes/test_real_worker.py did not fail on the article's view only:\n" + "\n".join(lines)
+        )
+    return [line for line in lines if line.startswith(("E ", "FAILED", "PASSED")) or " passed" in line]
+
+
 def testing_table() -> str:
     """Measure lesson 08's table (``lab/recipes/matrix.py``); return it in Markdown."""
     from .recipes.matrix import MODES, QUEUES, SETUPS
@@ -198,8 +219,9 @@ def testing_table() -> str:
         out = Path(folder) / "rows.jsonl"
         code, lines = run_recipe("matrix.py", "--tb=line", env={"WORKSHOP_MATRIX_OUT": str(out)})
         rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
-    if code != 0:
-        print("\n".join(line for line in lines if "Error" in line or "passed" in line or "failed" in line))
+    if code != 0 or not rows:  # a changed django-rq or Django: say so rather than show a stale table
+        said = [line for line in lines if line.startswith(("E ", "ERROR", "FAILED")) or "passed" in line]
+        raise RecipeFailed("lab/recipes/matrix.py did not measure the expected table:\n" + "\n".join(said or lines))
     seen = {(row["setup"], row["mode"], row["queue"]): row["job"] for row in rows}
     production = {"auto": "the race", "on_db_commit": "safe", "request_finished": "safe"}
     header = ["commit mode", "queue", "in production", *SETUPS]
