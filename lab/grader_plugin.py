@@ -21,11 +21,10 @@ from django.conf import settings
 from workshop_project import exercise_registry
 
 from . import progress
+from .advice import START_STACK
 from .grading import describe_error
 
-START_REDIS = (
-    "start the stack (`make up`, or `docker compose up`) or point REDIS_URL at a running Redis, then grade again"
-)
+START_REDIS = f"{START_STACK} (or point REDIS_URL at a running Redis), then grade again"
 
 
 # --- pytest: options, start-up checks, the grader's own databases ----------------
