@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 .DEFAULT_GOAL := help
 
-.PHONY: help install install-dev up test test-fast grade watch doctor kernel lint format lock clean
+.PHONY: help install install-dev up test test-fast soak grade watch doctor kernel lint format lock clean
 
 help: ## this list
 	@echo "make TARGET, where TARGET is one of:"
@@ -62,6 +62,12 @@ test: install-dev ## the project's own tests (own redis; DB=postgres for Postgre
 # The markers are registered in pytest.ini (CONTRIBUTING.md says when to use which).
 test-fast: install-dev ## the tests without the slow ones: no notebooks, browser or containers
 	$(TEST) -m "not notebooks and not browser and not containers" $(PYTEST_ARGS)
+
+# Concurrent submissions while Redis stops 5 s and the worker is killed once;
+# then every task must be measured exactly once (tests/soak.py).
+soak: install ## 200 submissions through a Redis outage and a worker kill: each task exactly once (SUBMISSIONS=...)
+	python -m tests.soak --submissions $(or $(SUBMISSIONS),200)
+	python -m tests.soak --postgres --submissions $(or $(SUBMISSIONS),200)
 
 # The checks CI runs first: Python and notebooks (ruff), notebooks without outputs,
 # shell scripts (shellcheck) and Dockerfiles (hadolint). `make format` fixes what it can.

@@ -10,8 +10,10 @@ that doubles from 1 s to 30 s while it keeps dying quickly.
 The command runs in its own process group, and a restart stops all of it:
 SIGINT (rq's warm shutdown), then SIGKILL, after the grace period, for the
 group and for every process the command started (rq's work horse runs in a
-session of its own). So rq's ``--with-scheduler`` child and a work horse can
-never outlive their worker (an orphaned scheduler keeps the dead worker's Redis
+session of its own). When the worker dies by itself (Redis went away, a kill), its scheduler is
+stopped at once and a job in hand may finish first (up to rq's job
+timeout), so it is neither lost nor run twice. So rq's ``--with-scheduler``
+child and a work horse can never outlive their worker (an orphaned scheduler keeps the dead worker's Redis
 connection and swallows the next job into ``rq:queue:default:intermediate``).
 
 SIGTERM or SIGINT to the supervisor stops the group and exits.
@@ -29,6 +31,7 @@ import time
 import psutil
 
 GRACE_SECONDS = 5.0
+JOB_GRACE_SECONDS = 75.0  # when the worker died by itself: a job in hand may finish (rq's timeout is 60 s)
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 STABLE_SECONDS = 30.0  # a run this long resets the back-off
 
@@ -103,12 +106,15 @@ def supervise(command, folders=()):
         known = []
         while not stop.is_set() and not changed.is_set() and process.poll() is None:
             known = descendants(process) or known  # remembered: they outlive the leader otherwise
-            stop.wait(0.2)
+            stop.wait(1.0)
         if process.poll() is None:  # asked to stop, or a file changed
             stop_all(process, known)
             backoff = BACKOFF_FIRST
             continue
-        stop_all(process, known)  # the leader exited: what it started goes with it
+        # The leader exited by itself: its scheduler goes at once (SIGINT to the
+        # group); a work horse (its own session) may finish the job in hand, so
+        # the job is neither lost nor run twice; then the worker starts again.
+        stop_all(process, known, grace=JOB_GRACE_SECONDS)
         if stop.is_set():
             break
         if time.monotonic() - started > STABLE_SECONDS:
