@@ -168,7 +168,9 @@ class Reporter:
         report = outcome.get_result()
         slug = self.slug_of(report.nodeid)
         if report.failed and slug and call.excinfo is not None:
-            report.user_properties.append(("sentence", explain(call.excinfo)))
+            sentence = ("sentence", explain(call.excinfo))
+            report.user_properties.append(sentence)
+            item.user_properties.append(sentence)  # the JUnit report writes the item's, at teardown
 
     def pytest_deselected(self, items):
         self.partial |= {self.slug_of(item.nodeid) for item in items}

@@ -88,9 +88,14 @@ def post_form(browser: Client, page: str, url: str, failing: bool = False) -> Ht
 
 def task_id_of(response: HttpResponse) -> int:
     """The id of the task a view started, from its X-Task-Id header."""
-    value = response.get("X-Task-Id", "")
+    from workshop_project.tasks.views import TASK_ID_HEADER
+
+    value = response.get(TASK_ID_HEADER, "")
     if not str(value).isdigit():
-        fail(f"Your view answered without the task it started (X-Task-Id: {value!r}); expected self.started(task=...).")
+        fail(
+            f"Your view answered without the task it started ({TASK_ID_HEADER}: {value!r}); "
+            "expected self.started(task=...)."
+        )
     return int(value)
 
 
@@ -150,9 +155,23 @@ def run_queued_jobs(queue_name: str = "default", timeout: float = 60) -> list[st
     return job_ids
 
 
-def expect_found(run: Outcome, task_id: int, model: str = "task") -> None:
-    """Fail unless ``run`` is a job that was given ``task_id`` and found that row."""
+def expect_found(run: Outcome, task_id: int, model: str = "task", using: str = "default") -> None:
+    """Fail unless ``run`` is a job that was given ``task_id`` and found that row.
+
+    A job given another id is a wrong id, whatever it did; a job that missed a row
+    that exists now ran before the commit (the race); one that missed a row that
+    does not exist even now was given a row that never got committed."""
+    from workshop_project.tasks.models import Task
+
+    if tuple(run.args[:1]) != (task_id,):
+        fail(f"The job was enqueued as {run.call}; expected it to be given the {model}'s id, {task_id}.")
     if run.missed_its_row:
+        if not Task.objects.using(using).filter(id=task_id).exists():
+            fail(
+                f"The worker ran {run.call} and it raised {run.short_type}: {model} {task_id} does not exist "
+                "even now (its transaction rolled back, or the row is on another database). "
+                f"Expected the job only for a committed {model}."
+            )
         fail(
             f"The worker ran {run.call} before the {model} was committed and it raised {run.short_type}: "
             f"expected the job to start only after the commit, and to find {model} {task_id}."
@@ -161,8 +180,6 @@ def expect_found(run: Outcome, task_id: int, model: str = "task") -> None:
         fail(f"The job {run}; expected it to find {model} {task_id}.")
     if not run.finished:
         fail(f"The job {run.call} is {run.job_status}, not finished; expected the worker to have run it.")
-    if tuple(run.args[:1]) != (task_id,):
-        fail(f"The job was enqueued as {run.call}; expected it to be given the {model}'s id, {task_id}.")
 
 
 def expect_one(job_ids: list[str], when: str) -> str:
@@ -171,3 +188,8 @@ def expect_one(job_ids: list[str], when: str) -> str:
         named = ", ".join(job_run(job_id).call for job_id in job_ids[:3])
         fail(f"{when}, {len(job_ids)} jobs were enqueued{f' ({named})' if named else ''}; expected exactly one.")
     return job_ids[0]
+
+
+def fetch_job(job_id: str) -> Job:
+    """rq's own job, for what the record does not keep (its return value)."""
+    return Job.fetch(job_id, connection=django_rq.get_connection("default"))

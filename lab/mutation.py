@@ -60,7 +60,59 @@ def wrong_id(self, form):
     return self.started(task=task)
 
 
-MUTANTS = {"premature_enqueue": premature_enqueue, "no_enqueue": no_enqueue, "wrong_id": wrong_id}
+def enqueue_twice(self, form):
+    """Waits for the commit, and registers the callback twice: two jobs, two fetches."""
+    from django.db import transaction
+
+    from workshop_project.tasks.jobs import get_url_length
+    from workshop_project.tasks.models import Task
+
+    task = Task.objects.create(url=form.cleaned_data["url"])
+    transaction.on_commit(partial(get_url_length.delay, task.id))
+    transaction.on_commit(partial(get_url_length.delay, task.id))
+    self.rest_of_request(form)
+    return self.started(task=task)
+
+
+def wrong_function(self, form):
+    """Waits for the commit, with the right id, but enqueues another job (one that creates a task)."""
+    from django.db import transaction
+
+    from workshop_project.tasks.jobs import create_task_and_measure
+    from workshop_project.tasks.models import Task
+
+    task = Task.objects.create(url=form.cleaned_data["url"])
+    transaction.on_commit(partial(create_task_and_measure.delay, task.id))
+    self.rest_of_request(form)
+    return self.started(task=task)
+
+
+def commits_a_failed_request(self, form):
+    """Catches the request's failure and answers 500 itself: the transaction commits, and the job is enqueued
+    for a request that failed."""
+    from django.db import transaction
+    from django.http import HttpResponseServerError
+
+    from workshop_project.tasks.jobs import get_url_length
+    from workshop_project.tasks.models import Task
+
+    task = Task.objects.create(url=form.cleaned_data["url"])
+    transaction.on_commit(partial(get_url_length.delay, task.id))
+    try:
+        self.rest_of_request(form)
+    except Exception:
+        return HttpResponseServerError("the request failed")
+    return self.started(task=task)
+
+
+MUTANTS = {
+    "premature_enqueue": premature_enqueue,
+    "no_enqueue": no_enqueue,
+    "wrong_id": wrong_id,
+    "enqueue_twice": enqueue_twice,
+    "wrong_function": wrong_function,
+    "commits_a_failed_request": commits_a_failed_request,
+}
 VERSIONS = ["correct", *MUTANTS]
 
 

@@ -1,31 +1,58 @@
 """Exercise 01: reproduce the race, every time.  (Lesson: 02_the_race)
 
-``reproduce(url)`` does what the article's view does: inside a transaction
-(the request's, with ATOMIC_REQUESTS), it creates a Task and enqueues
-``get_url_length`` with the task's id. Then it returns the job's id.
+The race needs a worker that takes the job after ``.delay()`` and before the
+transaction commits. A real worker does that only sometimes; to debug the
+bug, or to prove a fix in a test, you need it every time. Build the tool:
 
-Your job: make the worker fail with ``Task.DoesNotExist`` every single time,
-not just sometimes. The grader calls ``reproduce()`` several times and reads
-rq's failed-job registry: each job must have failed with DoesNotExist, and
-each task must exist once the transaction has committed (so it really was
-the race, not a wrong id).
+``worker_in_the_block()`` is a context manager. When its block ends, a real
+rq worker runs every job waiting in the queue, on another thread with its
+own database connection, and the code after the block goes on only once
+that worker has finished. Used inside a transaction, that is the race:
 
-No worker runs while ``reproduce()`` runs: after it returns, a worker picks
-up whatever is still in the queue. When the job runs is up to you. No
-sleeps: a sleep makes the race likely, not certain.
+    with transaction.atomic():
+        task = Task.objects.create(url=url)
+        with worker_in_the_block():
+            job = get_url_length.delay(task.id)
+        # the job has run here, before the commit: Task.DoesNotExist
+
+``reproduce(url)`` below is the article's view doing exactly that. Build
+the tool from rq's own worker and a thread, not from the lab's amplifier:
+it is meant for your own test suite, where there is no lab.
+
+The grader uses your tool as a test suite would:
+- inside a transaction, the app's own job for the app's own row fails with
+  Task.DoesNotExist, and rq files it in its failed-job registry (every time);
+- that same job, requeued after the commit, succeeds: so it was the race,
+  not a wrong id and not another database;
+- outside a transaction, a job it runs succeeds (same database as your code);
+- a block that enqueues nothing runs nothing, and returns.
+
+No sleeps: a sleep makes the race likely, not certain.
 
 Grade it:  pytest exercises/ex01_reproduce
 """
 
+from contextlib import contextmanager
+
+import django_rq
 from django.db import transaction
 
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Task
 
 
+@contextmanager
+def worker_in_the_block(queue_name="default"):
+    """When the block ends, run every queued job on another thread (its own database connection); wait for it."""
+    queue = django_rq.get_queue(queue_name)  # noqa: F841 (you will want it)
+    yield
+    # TODO: run a real rq worker on another thread, let it work until the queue is empty,
+    #       and come back only when it has finished.
+
+
 def reproduce(url):
     with transaction.atomic():  # the request's transaction
         task = Task.objects.create(url=url)
-        job = get_url_length.delay(task.id)
-        # TODO: make a worker run this job now, before this block commits.
+        with worker_in_the_block():
+            job = get_url_length.delay(task.id)
     return job.id

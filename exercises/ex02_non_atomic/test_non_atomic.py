@@ -3,7 +3,6 @@
 from lab import grading
 from lab.web import page_path
 from workshop_project.tasks.models import Task
-from workshop_project.tasks.views import TASK_ID_HEADER
 
 PAGE = page_path("ex02_non_atomic")
 
@@ -12,7 +11,7 @@ def test_the_worker_finds_its_row(browser, samples, amp):
     response = grading.post_form(browser, PAGE, samples.url())
     if len(amp.job_ids) != 1:
         grading.fail(f"The request enqueued {len(amp.job_ids)} jobs; expected exactly one.")
-    grading.expect_found(grading.job_run(amp.job_ids[0]), int(response[TASK_ID_HEADER]))
+    grading.expect_found(grading.job_run(amp.job_ids[0]), grading.task_id_of(response))
 
 
 def test_a_failure_inside_the_block_leaves_no_row_and_no_job(browser, samples, amp):

@@ -9,8 +9,9 @@ is nothing for it to miss.
 2. the view writes nothing to the database: it only enqueues ``measure_url``
    with the URL (there is no task yet, so ``self.started(job=job)``).
 
-The grader checks that the job succeeds and records its job id, and that
-the view itself wrote nothing.
+The grader checks that the job succeeds, records its job id and returns
+its task's id; that two requests for the same URL make two tasks (one per
+request); and that the view itself wrote nothing.
 
 Try it live:  http://127.0.0.1:8000/exercises/ex03_create_in_job/
 Grade it:     pytest exercises/ex03_create_in_job

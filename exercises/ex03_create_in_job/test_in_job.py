@@ -1,4 +1,4 @@
-"""Grades exercise 03: the job creates its task and succeeds; the view writes nothing."""
+"""Grades exercise 03: the job creates its own task and returns its id; the view writes nothing."""
 
 from lab import grading
 from lab.web import page_path
@@ -7,15 +7,14 @@ from workshop_project.tasks.models import Task
 PAGE = page_path("ex03_create_in_job")
 
 
-def post(browser, samples, amp=None):
-    grading.post_form(browser, PAGE, samples.url())
+def post(browser, samples, amp=None, url=None):
+    before = len(amp.job_ids) if amp else 0
+    grading.post_form(browser, PAGE, url or samples.url())
     job_ids = amp.job_ids if amp else grading.queued_job_ids()
-    if len(job_ids) != 1:
-        grading.fail(f"The request enqueued {len(job_ids)} jobs; expected exactly one.")
-    return job_ids[0]
+    return grading.expect_one(job_ids[before:], "For one request")
 
 
-def test_the_job_succeeds_and_records_its_id(browser, samples, amp):
+def test_the_job_creates_its_task_and_returns_its_id(browser, samples, amp):
     job_id = post(browser, samples, amp)  # under the amplifier: the job runs before the request commits
     run = grading.job_run(job_id)
     if not run.finished:
@@ -28,6 +27,26 @@ def test_the_job_succeeds_and_records_its_id(browser, samples, amp):
         )
     if task.url != samples.url() or task.result != "OK":
         grading.fail(f"The job's task is {task}; expected it to have measured {samples.url()} (result OK).")
+    returned = grading.fetch_job(job_id).return_value()
+    if returned != task.id or not isinstance(returned, int):
+        grading.fail(
+            f"The job returned {grading.shown(returned)}; expected the id of the task it created, {task.id} "
+            "(whoever enqueued it can find the task from the job's result)."
+        )
+
+
+def test_the_same_url_twice_makes_two_tasks(browser, samples, amp):
+    url = samples.url(4321)
+    first, second = post(browser, samples, amp, url), post(browser, samples, amp, url)
+    tasks = list(Task.objects.filter(url=url).order_by("id"))
+    if len(tasks) != 2:
+        grading.fail(
+            f"Two requests for the same URL left {len(tasks)} task(s); expected two, one per request "
+            "(get_or_create merges two people's requests into one row)."
+        )
+    recorded = {task.job_id for task in tasks}
+    if recorded != {first, second}:
+        grading.fail(f"The two tasks record the jobs {sorted(map(str, recorded))}; expected each its own job.")
 
 
 def test_the_view_writes_nothing(browser, samples):

@@ -4,7 +4,6 @@ from django.db import transaction
 
 from lab import grading
 from lab.web import page_path
-from workshop_project.tasks.views import TASK_ID_HEADER
 
 PAGE = page_path("ex04_on_commit")
 
@@ -13,7 +12,7 @@ def test_the_worker_finds_its_row(browser, samples, amp):
     response = grading.post_form(browser, PAGE, samples.url())
     if len(amp.job_ids) != 1:
         grading.fail(f"The request enqueued {len(amp.job_ids)} jobs; expected exactly one, after the commit.")
-    grading.expect_found(grading.job_run(amp.job_ids[0]), int(response[TASK_ID_HEADER]))
+    grading.expect_found(grading.job_run(amp.job_ids[0]), grading.task_id_of(response))
 
 
 def test_a_failing_request_enqueues_nothing(browser, samples, amp):
@@ -45,3 +44,24 @@ def test_it_enqueues_at_the_commit_or_at_once_without_a_transaction(learner, sam
     if len(amp.job_ids) != 2:
         grading.fail("Outside a transaction, start_task() returned without enqueueing its job; expected it at once.")
     grading.expect_found(grading.job_run(amp.job_ids[1]), task.id)
+
+
+def test_a_rolled_back_savepoint_enqueues_nothing(learner, samples, amp):
+    with transaction.atomic():
+        kept = learner.start_task(samples.url())
+        try:
+            with transaction.atomic():  # a savepoint, rolled back
+                learner.start_task(samples.url(4321))
+                raise RuntimeError("roll the savepoint back")
+        except RuntimeError:
+            pass
+    runs = grading.runs(amp.job_ids)
+    orphans = [run for run in runs if tuple(run.args[:1]) != (kept.id,)]
+    if orphans:
+        grading.fail(
+            f"A task created in a savepoint that rolled back still got a job, {orphans[0]}; expected none: "
+            "never enqueue for work that rolled back."
+        )
+    if len(runs) != 1:
+        grading.fail(f"When the transaction committed, {len(runs)} jobs were enqueued for one kept task; expected one.")
+    grading.expect_found(runs[0], kept.id)

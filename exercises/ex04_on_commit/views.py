@@ -8,8 +8,9 @@ is no transaction at all.
 
 The grader checks, under the race amplifier (a worker that runs each job the
 instant it is enqueued), that the job finds its row; that a request failing
-after the create enqueues nothing; and that ``start_task`` enqueues at the
-commit inside a transaction and at once outside one.
+after the create enqueues nothing; that ``start_task`` enqueues at the
+commit inside a transaction and at once outside one; and that a task
+created in a savepoint that rolls back gets no job.
 
 Try it live:  http://127.0.0.1:8000/exercises/ex04_on_commit/
 Grade it:     pytest exercises/ex04_on_commit

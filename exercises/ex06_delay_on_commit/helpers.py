@@ -13,8 +13,10 @@ Why not django-rq's own ``COMMIT_MODE = "on_db_commit"``? It only watches
 the *default* database: a job enqueued inside a transaction on "second" goes
 to Redis at once, before that transaction commits.
 
-The grader enqueues a probe job (it reads a task on the database it is told)
-through your helper, under the race amplifier, on "default" and on "second".
+The grader enqueues a probe job (it reads a task on the database named by
+its keyword argument, so every argument must reach the job) through your
+helper, under the race amplifier: on "default" and on "second", with the two
+transactions nested in either order, and with "second" rolled back.
 
 Grade it:  pytest exercises/ex06_delay_on_commit
 """

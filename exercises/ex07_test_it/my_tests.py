@@ -4,10 +4,13 @@ Write tests for the page /variants/on_commit/ (its code is in
 workshop_project/tasks/variants/on_commit.py): it creates a Task and
 enqueues ``get_url_length`` for it with ``transaction.on_commit``.
 
-The grader runs your tests against that view and against three broken
-copies of it: one that enqueues before the commit (the article's bug), one
-that never enqueues, and one that enqueues the job for the wrong task. Your
-tests must pass on the real view and fail on every broken one.
+The grader runs your tests against that view and against broken copies of
+it: one that enqueues before the commit (the article's bug), one that never
+enqueues, one that enqueues the job for the wrong task, one that enqueues it
+twice, one that enqueues another function, and one that catches a failing
+request's error and answers 500 itself (so the failed request commits, and
+its job is enqueued). Your tests must pass on the real view and fail on
+every broken one.
 
 What you need to know:
 - Each test runs in a transaction that is rolled back, never committed, so
@@ -18,7 +21,10 @@ What you need to know:
 - No worker runs here: a job that was enqueued waits in the queue. The
   ``queue`` fixture below is that queue, emptied before each test;
   ``queue.jobs`` lists its jobs (``job.func_name``, ``job.args``).
-- ``client.post(PAGE, {"url": URL})`` submits the form as a browser would.
+- ``client.post(PAGE, {"url": URL})`` submits the form as a browser would;
+  add ``"fail": "on"`` and the request fails after the create (the view
+  raises; set ``client.raise_request_exception = False`` to get the 500
+  response instead of the exception).
 
 This file is not collected by ``pytest exercises/`` itself (its name does
 not start with ``test_``); the grader runs it. To run it alone:
@@ -56,4 +62,10 @@ def test_nothing_is_enqueued_before_the_commit(client, queue, django_capture_on_
 def test_the_job_gets_the_tasks_id_after_the_commit(client, queue, django_capture_on_commit_callbacks):
     # TODO: post the form with the callbacks executed at the commit (execute=True), then
     #       check the queue: exactly one get_url_length job, for the task the view created.
+    pytest.fail("TODO: write this test")
+
+
+def test_a_failing_request_enqueues_nothing(client, queue, django_capture_on_commit_callbacks):
+    # TODO: post a form that fails ("fail": "on"), with the callbacks executed at the commit;
+    #       the answer must be 500, and nothing may wait for the commit or be in the queue.
     pytest.fail("TODO: write this test")

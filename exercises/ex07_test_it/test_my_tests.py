@@ -11,6 +11,10 @@ WHAT_IT_DOES = {
     "premature_enqueue": "enqueues the job at once, before the commit (the article's bug)",
     "no_enqueue": "never enqueues the job",
     "wrong_id": "enqueues the job after the commit, for the wrong task id",
+    "enqueue_twice": "enqueues the job twice after the commit",
+    "wrong_function": "enqueues another function than get_url_length after the commit",
+    "commits_a_failed_request": "catches a failing request's error and answers 500, so its transaction commits "
+    "and its job is enqueued",
 }
 
 
@@ -47,3 +51,15 @@ def test_they_catch_a_view_that_never_enqueues(report):
 
 def test_they_catch_the_wrong_task_id(report):
     expect_caught(report, "wrong_id")
+
+
+def test_they_catch_a_view_that_enqueues_twice(report):
+    expect_caught(report, "enqueue_twice")
+
+
+def test_they_catch_the_wrong_function(report):
+    expect_caught(report, "wrong_function")
+
+
+def test_they_catch_a_job_for_a_request_that_failed(report):
+    expect_caught(report, "commits_a_failed_request")

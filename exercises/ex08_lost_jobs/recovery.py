@@ -11,9 +11,13 @@ task now waits forever: pending, with no job. Close the gap:
    and older than ``older_than`` (a younger one may still have its job in
    the queue), and return how many it enqueued.
 
+"Pending" means no result at all (NULL or ""): a task whose fetch ended in
+an error has a result, and must not be fetched again on every sweep.
+
 The grader makes Redis really unreachable while the transaction commits,
-brings it back, and calls your reconciler (twice, too): every task must be
-measured exactly once. It counts the fetches of each task's page.
+brings it back, and calls your reconciler (twice, too, and with other
+``older_than`` values): every task must be measured exactly once, and
+finished or errored tasks never again. It counts the fetches of each page.
 
 Grade it:  pytest exercises/ex08_lost_jobs
 """

@@ -41,3 +41,12 @@ def test_the_job_gets_the_tasks_id_after_the_commit(client, queue, django_captur
     jobs = queue.jobs
     assert [job.func_name for job in jobs] == ["workshop_project.tasks.jobs.get_url_length"]
     assert jobs[0].args == (task.id,)
+
+
+def test_a_failing_request_enqueues_nothing(client, queue, django_capture_on_commit_callbacks):
+    client.raise_request_exception = False
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(PAGE, {"url": URL, "fail": "on"})
+    assert response.status_code == 500
+    assert callbacks == [], "a request that failed left a callback to run at the commit"
+    assert queue.count == 0

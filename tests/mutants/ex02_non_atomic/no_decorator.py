@@ -1,0 +1,27 @@
+# WRONG: No non_atomic_requests: the view's own atomic() is only a savepoint inside the request's transaction.
+"""Exercise 02, solved: the view manages its own transaction and enqueues after it.
+
+Django no longer wraps this request in a transaction; the block below is
+the transaction. Everything that must succeed or fail with the row is in
+it, so a failure rolls the row back before anything was enqueued; the job
+is enqueued after the block, when the row is committed and visible to the
+worker.
+"""
+
+from django.db import transaction
+from django.utils.decorators import method_decorator
+
+from workshop_project.tasks.jobs import get_url_length
+from workshop_project.tasks.models import Task
+from workshop_project.tasks.views import TaskFormView
+
+
+class View(TaskFormView):
+    source = __file__
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            task = Task.objects.create(url=form.cleaned_data["url"])
+            self.rest_of_request(form)  # if this fails, the block rolls back: no row, no job
+        job = get_url_length.delay(task.id)  # committed: the worker will find it
+        return self.started(task=task, job=job)

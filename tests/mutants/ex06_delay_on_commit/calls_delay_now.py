@@ -1,0 +1,11 @@
+# WRONG: Calls job.delay now and hands on_commit its result.
+"""Exercise 06, solved: on_commit on the right database alias, with the arguments bound now."""
+
+from functools import partial
+
+from django.db import transaction
+
+
+def delay_on_commit(job, *args, using=None, **kwargs):
+    """Enqueue ``job.delay(*args, **kwargs)`` once the transaction on ``using`` commits."""
+    transaction.on_commit(job.delay(*args, **kwargs), using=using)
