@@ -41,6 +41,14 @@ class ThreadWorker(SimpleWorker):
         pass
 
 
+class BurstWorker(ThreadWorker):
+    """rq's worker, in burst mode on a thread, without the command channel: it lives a few
+    milliseconds and nobody sends it commands (unsubscribing would cost a second per burst)."""
+
+    def subscribe(self):
+        pass
+
+
 def run_on_thread(work: Callable[[], object], name: str, timeout: float | None = None) -> object:
     """Run ``work()`` on a new thread with its own database connections; wait for it.
 

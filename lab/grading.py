@@ -26,7 +26,7 @@ from rq.registry import FailedJobRegistry
 
 from workshop_project import exercise_registry
 
-from .amplifier import ThreadWorker, run_on_thread
+from .amplifier import BurstWorker, run_on_thread
 from .outcomes import Outcome, fetch_outcome
 
 #: The project's own code: a frame anywhere else under the project is the learner's.
@@ -131,14 +131,6 @@ def queued_job_ids(queue_name: str = "default") -> list[str]:
 def failed_job_ids(queue_name: str = "default") -> list[str]:
     """The ids in rq's failed-job registry: where a real worker files a job that raised."""
     return FailedJobRegistry(queue=django_rq.get_queue(queue_name)).get_job_ids()
-
-
-class BurstWorker(ThreadWorker):
-    """rq's worker, in burst mode on a thread, without the command channel: it lives a few
-    milliseconds and nobody sends it commands (unsubscribing would cost a second per burst)."""
-
-    def subscribe(self):
-        pass
 
 
 def run_queued_jobs(queue_name: str = "default", timeout: float = 60) -> list[str]:
