@@ -85,9 +85,11 @@ def graded(tmp_path_factory):
     packages = ",".join(["solutions", *sorted(set(placed.values()))])
     tmp = tmp_path_factory.mktemp("mutants-run")
     started = time.monotonic()
-    grading = grade("exercises/", f"--packages={packages}", cwd=project, tmp_path=tmp)
+    grading = grade("exercises/", f"--packages={packages}", "--durations=8", cwd=project, tmp_path=tmp)
     seconds = time.monotonic() - started
-    print(f"\nmutant suite: {len(placed)} files and the solutions in one grading run, {seconds:.1f} s")
+    slowest = [line for line in grading.output.splitlines() if re.match(r"^\d+\.\d+s (call|setup|teardown)", line)]
+    print(f"\nmutant suite: {len(placed)} files and the solutions in one grading run, {seconds:.1f} s; slowest:")
+    print("\n".join(slowest))
     run = MutantRun(project, tmp / "junit.xml", grading.output, seconds)
     run.placed = placed
     return run

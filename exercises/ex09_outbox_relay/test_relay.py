@@ -112,6 +112,11 @@ def test_two_relays_at_once_send_each_row_once(learner, samples):
         if run.error:
             grading.fail(f"With two relays at once, {run.name}: {grading.describe_error(run.error)}.")
     counts = (both.first.result, both.second.result)
+    if not all(isinstance(count, int) for count in counts):
+        grading.fail(
+            f"Two relays at once returned {counts[0]!r} and {counts[1]!r}; "
+            "expected each to return how many rows it marked sent."
+        )
     if sum(counts) != len(tasks):
         grading.fail(
             f"Two relays at once marked {counts[0]} and {counts[1]} rows; expected {len(tasks)} in all: "
