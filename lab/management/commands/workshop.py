@@ -25,7 +25,7 @@ from workshop_project.tasks.variants import VARIANTS
 
 
 class Command(BaseCommand):
-    help = "The workshop's tools: doctor, race, kernel, progress, reset, watch, redis, wait-redis."
+    help = "The workshop's tools: doctor, race, kernel, progress, reset, check, watch, redis, wait-redis."
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -41,6 +41,7 @@ class Command(BaseCommand):
         commands.add_parser("progress", help="your exercises as last graded by `pytest exercises/` (runs nothing)")
         reset = commands.add_parser("reset", help="restore an exercise's starter, keeping your version as a backup")
         reset.add_argument("exercise", help="ex04_on_commit, ex04, 04 or 4")
+        commands.add_parser("check", help="is every exercise wired up everywhere? (no services needed)")
         watch = commands.add_parser("watch", help="re-grade the exercise you are on at every save (Ctrl-C stops)")
         watch.add_argument("exercise", nargs="?", help="where to start (default: the first one not done)")
         serve = commands.add_parser("redis", help="run the stack's Redis on REDIS_URL's port; stopped after the worker")
@@ -123,3 +124,16 @@ class Command(BaseCommand):
             )
         except testservers.ServiceError:
             raise CommandError(f"Redis {not_answering('Redis', url)}") from None
+
+    def handle_check(self, **options):
+        from django.conf import settings
+
+        from lab import structure
+
+        found = structure.problems(settings.BASE_DIR)
+        for problem in found:
+            self.stdout.write(problem)
+        if found:
+            raise CommandError(f'{len(found)} problem(s); see CONTRIBUTING.md, "Adding an exercise".')
+        lessons = len(list((settings.BASE_DIR / "notebooks").glob("[0-9]*.ipynb")))
+        self.stdout.write(f"{len(exercise_registry.load())} exercises and {lessons} lessons: everything in place.")

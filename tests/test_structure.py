@@ -1,0 +1,57 @@
+"""``workshop check``: the structural check CI runs first, with no services."""
+
+import shutil
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from lab import structure
+
+
+def test_the_repository_is_wired_up(capsys):
+    call_command("workshop", "check")
+    assert "everything in place" in capsys.readouterr().out
+
+
+@pytest.fixture
+def project(tmp_path):
+    """The files the check reads, copied."""
+    for name in ("exercises", "solutions", "notebooks", "README.md"):
+        source = settings.BASE_DIR / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "backups"))
+        else:
+            shutil.copy2(source, tmp_path / name)
+    shutil.copytree(settings.BASE_DIR / "tests" / "mutants", tmp_path / "tests" / "mutants")
+    return tmp_path
+
+
+def test_it_names_each_missing_piece(project):
+    (project / "solutions" / "ex04_on_commit" / "views.py").unlink()
+    (project / "exercises" / "ex99_unlisted").mkdir()
+    shutil.rmtree(project / "tests" / "mutants" / "ex02_non_atomic")
+    registry = project / "exercises" / "exercises.toml"
+    registry.write_text(registry.read_text().replace("test_the_view_writes_nothing = 3", "test_no_such_check = 9"))
+
+    found = structure.problems(project)
+
+    assert "exercises/ex99_unlisted/ is not registered in exercises/exercises.toml." in found
+    assert "ex04_on_commit: its solution solutions/ex04_on_commit/views.py is missing." in found
+    assert any(line.startswith("ex02_non_atomic: tests/mutants/ex02_non_atomic/ has 0 wrong answers") for line in found)
+    assert any("attaches a hint to test_no_such_check, which its grader does not define" in line for line in found)
+    assert any("the hint number for test_no_such_check is 9" in line for line in found)
+
+
+def test_it_names_a_lesson_that_forgets_its_exercise_and_a_readme_that_forgets_a_lesson(project):
+    readme = project / "README.md"
+    readme.write_text(readme.read_text().replace("| `ex03_create_in_job` |", "| ex03 |"))
+    notebook = project / "notebooks" / "03_fix_autocommit.ipynb"
+    notebook.write_text(notebook.read_text().replace("ex02_non_atomic", "ex02_elsewhere"))
+    (project / "notebooks" / "11_new.ipynb").write_text('{"cells": []}')
+
+    found = structure.problems(project)
+
+    assert "ex03_create_in_job: README.md's exercise table does not list it." in found
+    assert any(line.startswith("ex02_non_atomic: notebooks/03_fix_autocommit.ipynb never sends") for line in found)
+    assert "README.md's lesson table does not list 11_new." in found
