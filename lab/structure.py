@@ -25,13 +25,13 @@ def check_functions(grader: Path) -> set[str]:
 
 
 def named_exercises(notebook: Path) -> set[str]:
-    """The exercises a lesson sends the learner to: the slugs its code cells pass to
-    ``lesson.next_exercise(...)`` or ``lesson.grade(...)`` (the lesson's "Your turn" cell,
-    followed only by its "Check yourself" section)."""
+    """The exercises a lesson sends the learner to: the slugs named in its code cells that call
+    ``lesson.next_exercise``, ``lesson.grade`` or ``lesson.try_exercise`` (its "Your turn" cell,
+    which only its "Check yourself" section follows)."""
     cells = json.loads(notebook.read_text())["cells"]
-    code = "".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
-    calls = re.findall(r"lesson\.(?:next_exercise|grade)\(([^)]*)\)", code)
-    return {slug for call in calls for slug in re.findall(r"[\"'](ex\d\d\w*)[\"']", call)}
+    sources = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    turns = [source for source in sources if re.search(r"lesson\.(?:next_exercise|grade|try_exercise)\(", source)]
+    return {slug for source in turns for slug in re.findall(r"[\"'](ex\d\d_\w+)[\"']", source)}
 
 
 def table_rows(readme: str, first_column: str) -> set[str]:
