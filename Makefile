@@ -95,7 +95,9 @@ format: install-dev ## fix what the linters can fix
 LOCK := $(BIN)/uv pip compile --quiet --universal --generate-hashes \
 	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
-lock: install-dev ## re-lock requirements*.txt and tests/containers/requirements.txt (UPGRADE=1: newest)
+lock: ## re-lock requirements*.txt and tests/containers/requirements.txt (UPGRADE=1: newest)
+	@# Only uv is needed: a lock that does not install can still be re-made.
+	@[ -x $(BIN)/uv ] || $(MAKE) install-dev
 	$(LOCK) --python-version 3.12 requirements.in -o requirements.txt
 	$(LOCK) --python-version 3.12 requirements-dev.in -o requirements-dev.txt
 	$(LOCK) --python-version 3.11 tests/containers/requirements.in -o tests/containers/requirements.txt
