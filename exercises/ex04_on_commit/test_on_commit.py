@@ -32,9 +32,10 @@ def test_it_enqueues_at_the_commit_or_at_once_without_a_transaction(learner, sam
     with transaction.atomic():
         task = learner.start_task(samples.url())
         if amp.job_ids:
+            run = grading.job_run(amp.job_ids[0])
             grading.fail(
-                f"Inside a transaction, start_task() enqueued {grading.job_run(amp.job_ids[0])} before the commit; "
-                "expected the job to wait for the commit."
+                f"Inside a transaction, start_task() enqueued {run.call} before the commit, and the worker said: "
+                f"{run}; expected the job to wait for the commit."
             )
     if len(amp.job_ids) != 1:
         grading.fail(f"When the transaction committed, {len(amp.job_ids)} jobs were enqueued; expected exactly one.")

@@ -1,0 +1,74 @@
+"""The graders' vocabulary never crashes on a learner's value: each odd value gets a sentence.
+
+Real Redis and a real database: a job is really enqueued and really run.
+"""
+
+import django_rq
+import pytest
+from rq.job import Job
+
+from lab import grading
+from workshop_project.tasks.jobs import get_url_length
+from workshop_project.tasks.models import Task
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+Verdict = pytest.fail.Exception  # what grading.fail raises: the check's sentence, no traceback
+
+
+def sentence_for(call, *args):
+    with pytest.raises(Verdict) as raised:
+        call(*args)
+    return str(raised.value.msg)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "not-a-job-id", 42, b"bytes", ["a", "list"], object()],
+    ids=["None", "empty", "not-a-job-id", "int", "bytes", "list", "object"],
+)
+def test_a_value_that_is_no_job_id_gets_a_sentence(value):
+    for call in (grading.job_id_of, grading.job_run):
+        sentence = sentence_for(call, value)
+        assert sentence.endswith("."), sentence
+        assert "job" in sentence
+
+
+def test_a_model_instance_where_a_job_id_was_expected_gets_a_sentence():
+    task = Task.objects.create(url="http://example.invalid/")
+    sentence = sentence_for(grading.job_id_of, task, "reproduce()'s return value")
+    assert sentence.startswith("reproduce()'s return value was <Task: Task"), sentence
+
+
+def test_a_job_and_its_id_both_name_the_job():
+    job = django_rq.get_queue("default").enqueue(get_url_length, 1)
+    assert grading.job_id_of(job) == grading.job_id_of(job.id) == job.id
+    assert isinstance(job, Job)
+
+
+def test_a_wrong_id_is_named_before_the_race():
+    task = Task.objects.create(url="http://example.invalid/")
+    job = django_rq.get_queue("default").enqueue(get_url_length, task.id + 1000)
+    grading.run_queued_jobs()
+    sentence = sentence_for(grading.expect_found, grading.job_run(job.id), task.id)
+    assert sentence == (
+        f"The job was enqueued as get_url_length({task.id + 1000}); expected it to be given the task's id, {task.id}."
+    )
+
+
+def test_a_row_that_never_got_committed_is_not_called_the_race():
+    job = django_rq.get_queue("default").enqueue(get_url_length, 999_999)
+    grading.run_queued_jobs()
+    sentence = sentence_for(grading.expect_found, grading.job_run(job.id), 999_999)
+    assert "does not exist even now" in sentence
+    assert "before the task was committed" not in sentence
+
+
+def test_an_error_on_the_workers_thread_is_raised_on_the_callers():
+    from lab.amplifier import run_on_thread
+
+    def fails():
+        raise ValueError("signal only works in main thread of the main interpreter")
+
+    with pytest.raises(ValueError, match="signal only works"):
+        run_on_thread(fails, "learner-thread")
