@@ -16,11 +16,11 @@ import django_rq
 from .outcomes import wait_for
 
 
-def marker():
+def marker() -> None:
     """A job that does nothing; its end is the signal ``settle`` waits for."""
 
 
-def settle(queue_name="default", timeout=15):
+def settle(queue_name: str = "default", timeout: float = 15) -> None:
     """Return once the worker has finished every job queued on ``queue_name`` before this call."""
     job = django_rq.get_queue(queue_name, commit_mode="auto").enqueue(marker)
     outcome = wait_for(job_id=job.id, timeout=timeout, queue_name=queue_name)

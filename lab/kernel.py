@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django_extensions.management.commands.shell_plus import Command as ShellPlus
-from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
 KERNEL_NAME = "django_extensions"  # the name django-extensions gives it; notebooks' metadata use it
 EXTENSION = "django_extensions.management.notebook_extension"
@@ -26,7 +26,7 @@ class _App:
     kernel_spec_manager = KernelSpecManager()
 
 
-def spec():
+def spec() -> KernelSpec:
     """The kernel spec django-extensions would write, with the workshop's environment."""
     kernel = ShellPlus().generate_kernel_specs(_App(), ["--ext", EXTENSION])[KERNEL_NAME]
     kernel.argv[0] = sys.executable  # this environment's Python, wherever Jupyter runs from
@@ -40,7 +40,7 @@ def spec():
     return kernel
 
 
-def install(prefix=sys.prefix):
+def install(prefix: str | Path = sys.prefix) -> Path:
     """Write the spec under ``prefix`` (the virtualenv by default); return its folder."""
     folder = Path(prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,6 +48,6 @@ def install(prefix=sys.prefix):
     return folder
 
 
-def installed():
+def installed() -> bool:
     """Is a kernel named ``django_extensions`` visible to Jupyter from here?"""
     return KERNEL_NAME in KernelSpecManager().find_kernel_specs()

@@ -12,7 +12,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 FOLDERS = ("workshop_project", "lab", "exercises", "solutions")
 
 
-def existing():
+def existing() -> list[str]:
     """The folders that exist in this checkout (watchfiles refuses a missing one)."""
     return [folder for folder in FOLDERS if (BASE_DIR / folder).is_dir()]
 
