@@ -7,7 +7,6 @@ connection, against a real Redis, and only decides *when* things happen.
 """
 
 import contextlib
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -130,11 +129,9 @@ class StoppableRedis:
     """
 
     def __init__(self, port=None):
-        from .testservers import free_port
+        from .testservers import free_port, redis_binary
 
-        self.binary = shutil.which("redis-server")
-        if not self.binary:
-            raise RuntimeError("redis-server is not installed: sudo apt-get install redis-server")
+        self.binary = redis_binary()  # a system redis-server, else pip's valkey-server; one line if neither
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.folder = tempfile.TemporaryDirectory(prefix="workshop-outage-redis-")

@@ -35,7 +35,9 @@ NOTEBOOKS = Path(settings.BASE_DIR) / "notebooks"
 def browser(django_db_setup):
     """Chromium, for one module's tests. Playwright's sync API keeps an asyncio loop running in
     this thread, so Django's guard against the ORM in async code is lifted while it lives."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)  # a busy 2-core machine opens JupyterLab in more than expect's 5 s
 
     if not shutil.which(CHROMIUM):
         pytest.fail(f"no Chromium at {CHROMIUM}: sudo apt-get install chromium (or set CHROMIUM=/path/to/it)")
