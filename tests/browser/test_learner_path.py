@@ -82,13 +82,18 @@ def test_grading_in_place_shows_the_verdict_and_the_progress(page, jupyterlab, s
     page.goto(f"{jupyterlab}/lab/tree/notebooks/{name}.ipynb?reset")  # only this notebook open
     open_notebook(page, jupyterlab)
     notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+    # The lesson's first cell (its imports and lesson.start()), as a learner runs it first.
+    first = notebook.locator(".jp-CodeCell").first
+    first.click()
+    page.keyboard.press("Shift+Enter")
+    expect(first.locator(".jp-InputArea-prompt")).to_have_text(re.compile(r"\[\d+\]"))
     grading = notebook.locator(".jp-CodeCell", has_text="lesson.grade(")
     if grading.count() == 0:  # the lesson has no "Your turn" cell yet: the learner types one
         notebook.locator(".jp-CodeCell").last.click()
         page.keyboard.press("Escape")
         page.keyboard.press("b")
         page.keyboard.press("Enter")
-        page.keyboard.type(f'from lab import lesson\nlesson.grade("{slug}")')
+        page.keyboard.type(f'lesson.grade("{slug}")')
         page.keyboard.press("Escape")
         grading = notebook.locator(".jp-CodeCell", has_text="lesson.grade(")
     grading.first.click()
