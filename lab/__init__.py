@@ -14,6 +14,8 @@
 - ``grading``: the vocabulary grader files import (``fail``, ``post_form``, ``job_run``, ``expect_found``).
 - ``grader_fixtures``: the world graders set up (sample pages that count fetches, Redis down).
 - ``mutation``: exercise 07's grading: the learner's tests against broken views.
+- ``quiet_queue``: lesson 02 runs the learner's ex01 code on a Redis database no worker listens to, as the grader does.
+- ``structure``: ``workshop check``, every exercise wired up everywhere (no services).
 - ``progress``: the progress table and ``workshop reset``.
 - ``sources``: the folders of Python code the worker runs (watched by ``bin/run worker``).
 """

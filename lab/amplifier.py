@@ -89,8 +89,8 @@ def perform(queue: Queue, job_id: str) -> None:
 class Amplifier:
     """Records the ids of the jobs it ran, in order (``amplifier.job_ids``)."""
 
-    def __init__(self):
-        self.job_ids = []
+    def __init__(self) -> None:
+        self.job_ids: list[str] = []
         self._local = threading.local()
 
     def _push_job_id(self, original):

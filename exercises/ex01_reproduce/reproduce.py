@@ -22,10 +22,10 @@ it is meant for your own test suite, where there is no lab.
 The grader uses your tool as a test suite would:
 - inside a transaction, the app's own job for the app's own row fails with
   Task.DoesNotExist, and rq files it in its failed-job registry (every time);
-- that same job, requeued after the commit, succeeds: so it was the race,
-  not a wrong id and not another database;
-- outside a transaction, a job it runs succeeds (same database as your code);
-- a block that enqueues nothing runs nothing, and returns.
+- that same job, requeued after the commit and run by your tool (an empty
+  block: the worker runs what waits in the queue), succeeds: so it was the
+  race, not a wrong id and not another database;
+- outside a transaction, a job it runs succeeds (same database as your code).
 
 No sleeps: a sleep makes the race likely, not certain.
 
