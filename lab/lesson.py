@@ -6,7 +6,8 @@ rq's failed-job registry, so the failures a lesson counts are its own. It
 touches nothing else: the learner's tasks and files stay as they are.
 
 ``next_exercise`` points at the exercise that follows the lesson (✔ when it
-is already solved); ``grade`` grades it in place, with the real grader;
+is already solved); ``grade`` grades it in place, with the real grader, and
+``watch`` (``workshop watch``) grades again at every save;
 ``try_exercise`` runs the learner's own view against the live stack and
 ``call_learner`` calls a function from the learner's file, each saying what
 happened in a sentence instead of crashing while the file is still the
@@ -52,7 +53,7 @@ def start(clear=True):
     )
 
 
-def next_exercise(*slugs):
+def next_exercise(*slugs: str) -> None:
     """Say which exercise(s) practise this lesson, and how to grade them (✔ when already solved)."""
     records = progress.load()
     for slug in slugs:
@@ -71,13 +72,13 @@ def next_exercise(*slugs):
             print(f"  stuck? {exercise.hints[0]}")
 
 
-def grade_command(slug, hints=False, solutions=False):
+def grade_command(slug: str, hints: bool = False, solutions: bool = False) -> list[str]:
     """The terminal's command that grades one exercise, as ``grade`` runs it."""
     options = ["--color=yes", *(["--hints"] if hints else []), *(["--solutions"] if solutions else [])]
     return [sys.executable, "-m", "pytest", f"exercises/{slug}", *options]
 
 
-def grade(slug, hints=False):
+def grade(slug: str, hints: bool = False) -> None:
     """Grade one exercise here, as ``pytest exercises/<slug>`` does in a terminal.
 
     It runs that very command (the real grader, in its own process, so your
@@ -89,7 +90,7 @@ def grade(slug, hints=False):
     run_grader(slug, hints)
 
 
-def grader_env():
+def grader_env() -> dict[str, str]:
     """The grader's environment: this one, but never the Redis database this kernel's worker listens on.
 
     The live stack's database is 0 and the grader's 15; where the stack itself
@@ -105,7 +106,7 @@ def grader_env():
     return env
 
 
-def run_grader(slug, hints=False, solutions=False):
+def run_grader(slug: str, hints: bool = False, solutions: bool = False) -> bool:
     """``grade``'s work; returns True when the exercise passes (``workshop watch`` uses it too)."""
     try:
         exercise = exercise_registry.find(slug)
@@ -147,7 +148,12 @@ def saves(folder):
     return watchfiles.watch(folder, watch_filter=watchfiles.PythonFilter())
 
 
-def watch(start=None, exercises=None, changes=saves, solutions=False):
+def watch(
+    start: exercise_registry.Exercise | None = None,
+    exercises: list[exercise_registry.Exercise] | None = None,
+    changes=saves,
+    solutions: bool = False,
+) -> None:
     """``workshop watch``, as rustlings' watch mode: grade the exercise you are on, again at
     every save, and move to the next one not done when it passes. Returns when all pass.
 
