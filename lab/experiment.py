@@ -15,7 +15,6 @@ would check by hand; nothing here knows how a variant is written.
 """
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 import django_rq
 from django.conf import settings
@@ -166,23 +164,20 @@ def print_rows(rows: Sequence[Leftovers]) -> None:
 
 # --- Lesson 08: tests run for real, on a test database -----------------------
 
-#: The Redis database the recipes' test runs use: neither the live worker's
-#: nor the grader's (15), so no worker anywhere takes their jobs.
-RECIPES_REDIS_DB = 14
-
 
 def run_recipe(filename: str, *pytest_args: str, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
     """Run ``pytest lab/recipes/<filename>`` in its own process; return its exit code and output lines.
 
     pytest-django creates a test database for it, as for any test suite, and
-    the run enqueues on a Redis database of its own.
+    the run enqueues where the grader does (``lesson.grader_env``): never on
+    the Redis database a live worker listens on, so no worker takes its jobs.
     """
-    parts = urlsplit(settings.REDIS_URL)
-    redis_url = urlunsplit(parts._replace(path=f"/{RECIPES_REDIS_DB}"))
+    from .lesson import grader_env
+
     process = subprocess.run(
         [sys.executable, "-m", "pytest", f"lab/recipes/{filename}", "-q", "-p", "no:logging", *pytest_args],
         cwd=settings.BASE_DIR,
-        env={**os.environ, "TEST_REDIS_URL": redis_url, **(env or {})},
+        env={**grader_env(), **(env or {})},
         capture_output=True,
         text=True,
         check=False,
