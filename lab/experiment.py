@@ -221,11 +221,16 @@ def testing_table() -> str:
     production = {"auto": "the race", "on_db_commit": "safe", "request_finished": "safe"}
     header = ["commit mode", "queue", "in production", *SETUPS]
     body = [
-        [f"`{mode}`", queue, production[mode], *(seen.get((setup, mode, queue), "?") for setup in SETUPS)]
+        [f"`{mode}`", queue, production[mode], *(emphasis(seen.get((setup, mode, queue), "?")) for setup in SETUPS)]
         for mode in MODES
         for queue in QUEUES
     ]
     return markdown_table([header, *body])
+
+
+def emphasis(seen: str) -> str:
+    """The cells to notice stand out: a job that failed in bold, one that never ran in italics."""
+    return {"DoesNotExist": "**DoesNotExist**", "never ran": "*never ran*"}.get(seen, seen)
 
 
 def markdown_table(lines: list[list[str]]) -> str:
