@@ -176,6 +176,10 @@ def relay_once(batch=BATCH, max_attempts=MAX_ATTEMPTS, queues=None, connection=N
     """
     queues = list(settings.RQ_QUEUES) if queues is None else queues
     done = Pass()
+    if not pending(max_attempts, queues).exists():
+        # An idle pass is one read, outside any transaction: on SQLite it never takes
+        # the write lock, so an idle relay never makes a request's write wait.
+        return done
     with transaction.atomic():
         sent_ids = []
         for row in claim(batch, max_attempts, queues):
@@ -264,7 +268,10 @@ class Relay:
             if self.heartbeat:
                 self.heartbeat.touch()
             if time.monotonic() - last_clean > self.clean_every:
-                clean()
+                try:
+                    clean()
+                except DatabaseError as error:  # the next clean-up will try again
+                    logger.warning("relay: could not delete old sent rows (%s)", error)
                 last_clean = time.monotonic()
             if done.marked < self.batch or done.redis_error:  # a full batch: more may wait, go on at once
                 self.stopping.wait(self.interval)
