@@ -4,6 +4,8 @@ from contextvars import ContextVar
 
 from django.db import models
 
+from . import sqlite_ids
+
 #: The page (variant or exercise) whose request is running, and whether the lab sent it.
 #: Set by ``TaskFormView.dispatch``; read when a task is created, whoever's code creates it.
 started_from = ContextVar("started_from", default=("", False))
@@ -50,6 +52,15 @@ class Task(models.Model):
 
     def __str__(self):
         return f"Task {self.pk}: {self.url} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        """On SQLite, a new task takes its id from ``sqlite_ids``: never one a rolled-back
+        request had (PostgreSQL's sequence already guarantees it)."""
+        if self.pk is None:
+            self.pk = sqlite_ids.next_id(type(self), kwargs.get("using"))
+            if self.pk is not None:
+                kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
 
     @property
     def status(self):
