@@ -22,11 +22,18 @@ class Rollback(Exception):
     pass
 
 
+@transaction.atomic
+def create_then_roll_back(created):
+    created.append(Task.objects.create(url="http://example.com/").id)
+    raise Rollback
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_id_rolled_back_is_not_used_again():
-    with pytest.raises(Rollback), transaction.atomic():
-        rolled_back = Task.objects.create(url="http://example.com/").id
-        raise Rollback
+    created = []
+    with pytest.raises(Rollback):
+        create_then_roll_back(created)
+    (rolled_back,) = created
     assert Task.objects.create(url="http://example.com/").id != rolled_back
 
 
