@@ -60,8 +60,8 @@ test: install-dev ## the project's own tests (own redis; DB=postgres for Postgre
 	$(TEST) $(PYTEST_ARGS)
 
 # The markers are registered in pytest.ini (CONTRIBUTING.md says when to use which).
-test-fast: install-dev ## the tests without the slow ones: no notebooks, browser or containers
-	$(TEST) -m "not notebooks and not browser and not containers" $(PYTEST_ARGS)
+test-fast: install-dev ## the tests without the slow ones: no notebooks, browser, containers or slow
+	$(TEST) -m "not notebooks and not browser and not containers and not slow" $(PYTEST_ARGS)
 
 # Concurrent submissions while Redis stops 5 s and the worker is killed once;
 # then every task must be measured exactly once (tests/soak.py).

@@ -88,6 +88,7 @@ def run_job(url, job_timeout=20):
     return task
 
 
+@pytest.mark.slow  # waits out the fetch deadline
 @pytest.mark.parametrize("trickle", [trickle_body, trickle_headers], ids=["body", "headers"])
 def test_a_trickling_page_is_cut_at_the_deadline_and_the_task_says_so(trickle, settings):
     settings.FETCH_DEADLINE_SECONDS = 2

@@ -103,6 +103,7 @@ def test_every_exercise_has_enough_mutants(exercise):
         assert what_is_wrong(mutant), f"{mutant.name} has no header comment saying what is wrong"
 
 
+@pytest.mark.slow  # `graded`: every mutant through the real grader, a minute or more
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda exercise: exercise.slug)
 def test_the_solution_passes_beside_the_mutants(graded, exercise):
     checks = graded.cases.get(("solutions", exercise.slug))
@@ -114,6 +115,7 @@ def test_the_solution_passes_beside_the_mutants(graded, exercise):
 MUTANT_FILES = [mutant for exercise in EXERCISES for mutant in mutants_of(exercise)]
 
 
+@pytest.mark.slow  # `graded`: every mutant through the real grader, a minute or more
 @pytest.mark.parametrize("mutant", MUTANT_FILES, ids=lambda path: f"{path.parent.name}/{path.stem}")
 def test_the_mutant_is_rejected_with_a_verdict(graded, mutant):
     checks = graded.cases.get((graded.placed[mutant], mutant.parent.name))
@@ -127,6 +129,7 @@ def test_the_mutant_is_rejected_with_a_verdict(graded, mutant):
 ACCEPTED_FILES = [path for exercise in EXERCISES for path in accepted_of(exercise)]
 
 
+@pytest.mark.slow  # `graded`: every mutant through the real grader, a minute or more
 @pytest.mark.parametrize("answer", ACCEPTED_FILES, ids=lambda path: f"{path.parent.name}/{path.stem}")
 def test_an_accepted_alternative_passes(graded, answer):
     checks = graded.cases.get((graded.placed[answer], answer.parent.name))

@@ -174,6 +174,7 @@ def report(request):
             reporter.write_line("\noutbox under a Redis outage:\n" + "\n".join(f"  {line}" for line in lines))
 
 
+@pytest.mark.slow
 def test_requests_during_a_redis_outage_each_run_exactly_once(samples, report):
     """200 requests arrive over HTTP while the queue's Redis is stopped; then it comes back."""
     with relaying.StoppableRedis() as outage_redis:

@@ -83,6 +83,7 @@ def test_the_form_holds_a_transaction_at_most_two_seconds():
     assert "hold_ms" in TaskForm(data={"url": "http://example.com/", "hold_ms": 2001}).errors
 
 
+@pytest.mark.slow
 def test_too_many_writers_get_a_clear_503_and_no_committed_task_is_left_pending(own_web, live_processes):
     """24 requests at once, each holding its transaction 1 s (valid input): on SQLite some
     wait longer than the 20 s timeout. They get a 503 with a sentence, not a 500; every task
