@@ -1,5 +1,6 @@
 """The article's model, Task, and the transactional outbox's, Outbox (lesson 10)."""
 
+import uuid
 from contextvars import ContextVar
 
 from django.db import models
@@ -76,10 +77,15 @@ class Outbox(models.Model):
     The request never talks to Redis: it inserts this row next to its Task, so
     both commit or neither does. The relay (``manage.py relay``, see
     ``outbox.py``) reads the rows that are not sent yet, enqueues each one with
-    a job id made from the row's id, and marks it sent.
+    a job id made from the row's key, and marks it sent.
     """
 
     created_on = models.DateTimeField(auto_now_add=True)
+    #: The job's idempotency key, made with the row. Not the row's id: a database made
+    #: anew (a reset, a new test database) hands out id 1 again while Redis may still
+    #: hold the old ``outbox-1`` (rq keeps it ``DEDUP_TTL``), and the new row's job
+    #: would be refused as a duplicate and never run.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     queue = models.CharField(max_length=64, default="default")
     func = models.CharField(
         max_length=255, help_text="The job's dotted path: workshop_project.tasks.jobs.get_url_length"
@@ -103,4 +109,4 @@ class Outbox(models.Model):
     @property
     def job_id(self):
         """The job's id, the same on every send: rq's ``unique=True`` then refuses a second copy."""
-        return f"outbox-{self.pk}"
+        return f"outbox-{self.key}"

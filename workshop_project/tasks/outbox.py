@@ -15,7 +15,7 @@ rows to rq:
    ignores ``select_for_update`` there), so the relay takes the database's
    one write lock first: relays take turns, and so do the requests' writes
    while a batch is being sent;
-2. **enqueue** each with a job id made from the row's id and rq 3's
+2. **enqueue** each with a job id made from the row's key (a UUID) and rq 3's
    ``unique=True``: if a relay died after enqueueing but before marking, the
    next one's re-send is refused with ``DuplicateJobError`` instead of
    running the job a second time;
