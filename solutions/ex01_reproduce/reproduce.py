@@ -4,7 +4,9 @@ The thread gets its own database connection from Django, so the worker sees
 only what is committed, exactly as a worker process would. rq's worker
 normally installs signal handlers and times jobs out with SIGALRM; signals
 only work on the main thread, so this worker uses a timer instead and
-installs none. An error on the thread is kept and raised again on the
+installs none; and it does not open rq's command channel (a pub/sub
+subscription that costs time at every stop, for commands nobody sends a
+worker that lives milliseconds). An error on the thread is kept and raised again on the
 caller's thread: a tool that loses its worker's errors reports "no race"
 when the truth is "no worker".
 """
@@ -22,12 +24,16 @@ from workshop_project.tasks.models import Task
 
 
 class ThreadWorker(SimpleWorker):
-    """rq's worker, runnable off the main thread: a timer for job timeouts, no signal handlers."""
+    """rq's worker, runnable off the main thread: a timer for job timeouts, no signal handlers,
+    no command channel."""
 
     death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self):
         pass
+
+    def subscribe(self):
+        pass  # no command channel: nobody sends this short-lived worker commands
 
 
 @contextmanager
