@@ -29,9 +29,6 @@ from workshop_project import exercise_registry
 from .amplifier import BurstWorker, run_on_thread
 from .outcomes import Outcome, fetch_outcome
 
-#: The project's own code: a frame anywhere else under the project is the learner's.
-PROJECT_PACKAGES = ("lab", "workshop_project", "tests")
-
 
 def fail(sentence: str) -> NoReturn:
     """Fail the current check with one plain sentence and no traceback."""
@@ -39,12 +36,14 @@ def fail(sentence: str) -> NoReturn:
 
 
 def is_learner_code(filename: str) -> bool:
-    """A file of the graded package (exercises/, solutions/, a mutant's copy) that is not the grader."""
+    """A file of the graded package (exercises/, solutions/, a mutant's copy) that is not the grader
+    (and not a library in a virtualenv inside the project)."""
     try:
         parts = Path(filename).resolve().relative_to(settings.BASE_DIR).parts
     except ValueError:
         return False
-    return len(parts) > 1 and parts[0] not in PROJECT_PACKAGES and not parts[-1].startswith(("test_", "conftest"))
+    graded = {"exercises", "solutions", getattr(settings, "WORKSHOP_EXERCISE_PACKAGE", "exercises")}
+    return len(parts) > 1 and parts[0] in graded and not parts[-1].startswith(("test_", "conftest"))
 
 
 def describe_error(error: BaseException, tb=None) -> str:
