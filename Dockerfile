@@ -49,7 +49,10 @@ COPY . /workshop
 # virtualenv. `bin/run jupyter` rewrites it at start, as whatever uid the
 # container runs as: hence world-writable (this folder only). IPython makes
 # ~/.ipython while loading, here as root: removed, so the user makes its own.
-RUN python manage.py workshop kernel \
+# A throwaway DJANGO_SECRET_KEY for this step only: otherwise the settings
+# would write a key into /data as root, baked into the image and unreadable by
+# the containers' user (each checkout makes its own key at run time).
+RUN DJANGO_SECRET_KEY=image-build-only python manage.py workshop kernel \
     && chmod -R a+rwX /opt/venv/share/jupyter/kernels/django_extensions \
     && rm -rf /home/workshop/.ipython
 

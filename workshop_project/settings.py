@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
 
@@ -35,7 +36,13 @@ def _secret_key(folder):
         with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
             os.link(temporary, path)
         os.unlink(temporary)
-    return path.read_text().strip()
+    try:
+        return path.read_text().strip()
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"cannot read the secret key in {path} ({error.strerror}): delete the file (a new one is made), "
+            "or set DJANGO_SECRET_KEY"
+        ) from None
 
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _secret_key(DATA_DIR)
