@@ -49,12 +49,14 @@ COPY . /workshop
 # virtualenv. `bin/run jupyter` rewrites it at start, as whatever uid the
 # container runs as: hence world-writable (this folder only). IPython makes
 # ~/.ipython while loading, here as root: removed, so the user makes its own.
-# A throwaway DJANGO_SECRET_KEY for this step only: otherwise the settings
-# would write a key into /data as root, baked into the image and unreadable by
-# the containers' user (each checkout makes its own key at run time).
-RUN DJANGO_SECRET_KEY=image-build-only python manage.py workshop kernel \
+# This step's data folder and key are throwaway: Django's system checks open
+# the SQLite databases (a JSONField's check), and the settings make a secret
+# key; in /data, as root, both would be baked into the image, copied into the
+# data volume and read-only for the containers' user ("attempt to write a
+# readonly database" at migrate). Each checkout makes its own at run time.
+RUN WORKSHOP_DATA_DIR=/tmp/build-data DJANGO_SECRET_KEY=image-build-only python manage.py workshop kernel \
     && chmod -R a+rwX /opt/venv/share/jupyter/kernels/django_extensions \
-    && rm -rf /home/workshop/.ipython
+    && rm -rf /home/workshop/.ipython /tmp/build-data
 
 USER 1000:1000
 EXPOSE 8000 8888
