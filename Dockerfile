@@ -54,7 +54,8 @@ COPY . /workshop
 # key; in /data, as root, both would be baked into the image, copied into the
 # data volume and read-only for the containers' user ("attempt to write a
 # readonly database" at migrate). Each checkout makes its own at run time.
-RUN WORKSHOP_DATA_DIR=/tmp/build-data DJANGO_SECRET_KEY=image-build-only python manage.py workshop kernel \
+RUN mkdir /tmp/build-data \
+    && WORKSHOP_DATA_DIR=/tmp/build-data DJANGO_SECRET_KEY=image-build-only python manage.py workshop kernel \
     && chmod -R a+rwX /opt/venv/share/jupyter/kernels/django_extensions \
     && rm -rf /home/workshop/.ipython /tmp/build-data
 
