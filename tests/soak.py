@@ -96,7 +96,6 @@ def soak(submissions, threads, postgres):
         call_command("migrate", verbosity=0)
         from django_rq import get_connection, get_queue
         from rq import Worker
-        from rq.registry import StartedJobRegistry
 
         from solutions.ex08_lost_jobs.recovery import reconcile
         from workshop_project.tasks.models import Task
@@ -183,8 +182,10 @@ def soak(submissions, threads, postgres):
         fault_runner.join(DEADLINE)
 
         def drained():
-            queue = get_queue("default")
-            return queue.count == 0 and StartedJobRegistry(queue=queue).count == 0 and live_workers()
+            """Nothing queued, and the worker idle (a job the killed worker had stays in rq's
+            started registry until rq's clean-up, a minute later: it does not count)."""
+            workers = live_workers()
+            return get_queue("default").count == 0 and workers and all(w.get_state() == "idle" for w in workers)
 
         wait(drained, "the queue to drain after the faults")
         pending_before = Task.objects.filter(result__isnull=True).count()
