@@ -107,3 +107,12 @@ def test_too_many_writers_get_a_clear_503_and_no_committed_task_is_left_pending(
     pending = [task.id for task in Task.objects.all() if wait_for(task_id=task.id, timeout=60).status != "OK"]
     assert pending == [], f"committed tasks not measured: {pending}"
     print(f"statuses: {statuses.count(302)} x 302, {statuses.count(503)} x 503")
+
+
+def test_the_page_still_answers_when_redis_does_not(own_web, live_processes):
+    """A pending task makes the page read rq's failed-job registry; with Redis gone it says so, not 500."""
+    Task.objects.create(url=f"{live_processes}/samples/10/")
+    with own_web(REDIS_URL=f"redis://127.0.0.1:{testservers.free_port()}/15") as url:
+        response = requests.get(f"{url}/", timeout=30)
+    assert response.status_code == 200
+    assert "Redis does not answer" in response.text

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.generic import TemplateView
 from django.views.generic.edit import FormView
+from redis.exceptions import RedisError
 
 from workshop_project import exercise_registry
 
@@ -33,18 +34,32 @@ class SimulatedFailure(Exception):
     """Raised when the form asks the request to fail after it enqueued its job."""
 
 
+#: Said on the page when the queue's Redis does not answer (the page still lists what the database holds).
+QUEUE_DOWN = (
+    "Redis does not answer, so the worker's failures cannot be read and new jobs cannot be queued: "
+    "start the stack with `make up` (local) or `docker compose up`."
+)
+
+
 def rows(tasks):
-    """``(task, failure)`` pairs: the failure is the (type, message) of the task's failed job, or None."""
+    """``(task, failure)`` pairs: the failure is the (type, message) of the task's failed job, or None.
+
+    Returns None instead when Redis does not answer: the page then says so in
+    one sentence rather than answering 500 (the rows are in the database).
+    """
     tasks = list(tasks)
     pending = [task.id for task in tasks if task.status == "pending"]
-    failed = failures_by_task(pending) if pending else {}
+    try:
+        failed = failures_by_task(pending) if pending else {}
+    except RedisError:
+        return None
     return [(task, failed.get(task.id)) for task in tasks]
 
 
 def task_row(request, pk):
     """One row of the task list, for the page's live update (htmx polls it while the task is pending)."""
     task = get_object_or_404(Task, pk=pk)
-    [(task, failure)] = rows([task])
+    [(task, failure)] = rows([task]) or [(task, None)]  # Redis down: the row as the database has it
     return render(request, "tasks/_task_row.html", {"task": task, "failure": failure})
 
 
@@ -77,8 +92,10 @@ class TaskFormView(FormView):
         context = super().get_context_data(**kwargs)
         show_lab = "lab" in self.request.GET
         tasks = Task.objects.all() if show_lab else Task.objects.filter(lab=False)
+        listed = rows(tasks[:LISTED])
         context.update(
-            rows=rows(tasks[:LISTED]),
+            rows=listed if listed is not None else [(task, None) for task in tasks[:LISTED]],
+            queue_down=QUEUE_DOWN if listed is None else "",
             show_lab=show_lab,
             lab_tasks=0 if show_lab else Task.objects.filter(lab=True).count(),
             variants=[(name, reverse(f"tasks:{name}")) for name in VARIANTS],
