@@ -1,7 +1,8 @@
 """``.devcontainer/devcontainer.json`` opens the workshop on the compose stack.
 
-What is checked here, offline: the file is strict JSON; it uses only
-properties the Dev Container specification defines for a Compose-based
+What is checked here, offline: the file is strict JSON; it is valid
+against the specification's own JSON schema (a copy in tests/schemas/); it
+uses only properties the specification defines for a Compose-based
 container, with their types; and everything it names exists in
 docker-compose.yml (the service, the folder the repository is mounted on,
 the ports JupyterLab and the web app listen on). tests/containers/run.sh
@@ -9,8 +10,11 @@ also has the official Dev Containers CLI read it. Opening it in VS Code or
 Codespaces needs Docker, which CI does not have (README says so).
 """
 
+import copy
 import json
 
+import jsonschema
+import pytest
 import yaml
 
 from lab.testservers import BASE_DIR
@@ -67,3 +71,28 @@ def test_what_it_names_exists_in_the_compose_stack():
         published = [str(spec).rsplit(":", 1)[-1] for spec in services[name or config["service"]].get("ports", [])]
         assert number in published, f"forwardPorts {port!r}: {name or config['service']} does not listen on {number}"
         assert str(port) in config["portsAttributes"], f"give port {port!r} a label in portsAttributes"
+
+
+def schema_errors(config):
+    """What the Dev Container specification's own schema (tests/schemas/, offline) says of ``config``."""
+    schema = json.loads((BASE_DIR / "tests" / "schemas" / "devContainer.base.schema.json").read_text())
+    validator = jsonschema.Draft201909Validator(schema)
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
+        for error in validator.iter_errors(config)
+    ]
+
+
+def test_it_is_valid_against_the_dev_container_json_schema():
+    config, _ = load()
+    assert schema_errors(config) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("shutdownAction", "explode"), ("forwardPorts", "8888"), ("overrideCommand", "no")],
+)
+def test_the_schema_check_would_catch_a_wrong_value(key, value):
+    config, _ = load()
+    broken = copy.deepcopy(config) | {key: value}
+    assert schema_errors(broken), f"the schema accepted {key}={value!r}"
