@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from lab import structure
+from workshop_project import exercise_registry
 
 
 def test_the_repository_is_wired_up(capsys):
@@ -55,3 +56,22 @@ def test_it_names_a_lesson_that_forgets_its_exercise_and_a_readme_that_forgets_a
     assert "ex03_create_in_job: README.md's exercise table does not list it." in found
     assert any(line.startswith("ex02_non_atomic: notebooks/03_fix_autocommit.ipynb never sends") for line in found)
     assert "README.md's lesson table does not list 11_new." in found
+
+
+def test_the_registry_reads_promises_and_picks_a_hint_by_cause(project):
+    registry = project / "exercises" / "exercises.toml"
+    registry.write_text(
+        registry.read_text()
+        + '\n[[ex04_on_commit.promises]]\nsays = "a failing request enqueues nothing"\n'
+        + 'checks = ["test_a_failing_request_enqueues_nothing"]\n'
+        + "\n[ex04_on_commit.causes]\ncalled_delay_now = 2\n"
+    )
+
+    exercise = next(e for e in exercise_registry.load(project) if e.slug == "ex04_on_commit")
+
+    assert exercise.promises == [
+        {"says": "a failing request enqueues nothing", "checks": ["test_a_failing_request_enqueues_nothing"]}
+    ]
+    assert exercise.hint_number("test_the_worker_finds_its_row", cause="called_delay_now") == 2
+    assert exercise.hint_number("test_a_rolled_back_savepoint_enqueues_nothing", cause="unknown") == 4
+    assert exercise.hint_number("test_the_worker_finds_its_row") == 1

@@ -32,11 +32,19 @@ class Exercise:
     hints: list = field(default_factory=list)
     view: str = ""  # a view in that file the live web serves, if any
     checks: dict = field(default_factory=dict)  # check (test function) name -> the number of its hint, from 1
+    # What the exercise promises, one line each, and the checks that hold it to it:
+    # [{"says": "...", "checks": ["test_...", ...]}, ...] (``workshop check`` enforces it).
+    promises: list = field(default_factory=list)
+    # A failure's cause (``fail(..., cause="...")``) -> the number of its hint: the hint fits what the
+    # answer did, not only which check caught it.
+    causes: dict = field(default_factory=dict)
 
-    def hint_number(self, check):
-        """The hint for a failing check: the one the registry attaches to it, else the first."""
-        number = self.checks.get(check, 1)
-        return number if 1 <= number <= len(self.hints) else 1
+    def hint_number(self, check, cause=None):
+        """The hint for a failure: the one for its cause, else the one attached to its check, else the first."""
+        number = self.causes.get(cause) if cause else None
+        if number is None:
+            number = self.checks.get(check, 1)
+        return number if isinstance(number, int) and 1 <= number <= len(self.hints) else 1
 
     @property
     def number(self):
