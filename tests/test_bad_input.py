@@ -1,6 +1,7 @@
 """Bad input: a form error for what can be checked at once, a recorded task error for what
 only the worker can find out, and the worker keeps serving either way."""
 
+import io
 import socket
 
 import pytest
@@ -71,3 +72,28 @@ def test_sample_pages_have_exactly_the_size_asked_for():
     for size in (0, 1, 21, 1234, 100_000):
         response = Client().get(f"/samples/{size}/")
         assert len(response.content) == size
+
+
+def test_an_absurd_hold_in_the_address_is_a_400_with_a_sentence_not_a_500():
+    """``?hold_ms=`` prefills the form; 5,000 digits is more than Python will turn into an int."""
+    client = Client(raise_request_exception=False)
+    for hold in ("9" * 5000, "99999", "-5", "abc"):
+        response = client.get(f"/variants/on_commit/?hold_ms={hold}")
+        assert response.status_code == 400, f"?hold_ms={hold[:12]}… answered {response.status_code}"
+        assert response.content.decode().startswith("hold_ms must be a whole number of milliseconds"), response
+    assert client.get("/variants/on_commit/?hold_ms=1000").status_code == 200
+    assert client.get("/variants/on_commit/?hold_ms=").status_code == 200
+
+
+def test_a_body_bigger_than_any_form_needs_is_refused_before_it_is_read():
+    """A 5 MB upload to the form page: a 413 with a sentence, nothing parsed, nothing started."""
+    upload = io.BytesIO(b"x" * 5_000_000)
+    upload.name = "big.bin"
+    response = Client(raise_request_exception=False).post(
+        "/variants/on_commit/", {"url": "http://127.0.0.1:9/", "hold_ms": 0, "file": upload}
+    )
+    assert response.status_code == 413, f"a 5 MB body answered {response.status_code}"
+    assert "this app's forms need at most" in response.content.decode()
+    assert Task.objects.count() == 0
+    # What a form needs still passes.
+    assert Client().post("/variants/on_commit/", {"url": "not a url", "hold_ms": 0}).status_code == 200

@@ -1,11 +1,13 @@
-"""Two things the workshop does so its defaults are safe: error pages that show no
-credentials, and a plain answer when SQLite is too busy to take a write.
+"""What the workshop does so its defaults are safe: error pages that show no
+credentials, a plain answer when SQLite is too busy to take a write, and a
+request body bigger than any form needs refused before it is read.
 
 Settings point here: ``DEFAULT_EXCEPTION_REPORTER_FILTER`` and ``MIDDLEWARE``.
 """
 
 import re
 
+from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.views.debug import SafeExceptionReporterFilter
@@ -60,3 +62,29 @@ class DatabaseBusyMiddleware:
             timeout = connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)
             return HttpResponse(SQLITE_BUSY.format(timeout=timeout), status=503, content_type="text/plain")
         return None
+
+
+BODY_TOO_BIG = (
+    "The request's body is {length:,} bytes; this app's forms need at most {limit:,} "
+    "(a URL and a few fields), so it was refused before it was read."
+)
+
+
+class BodySizeMiddleware:
+    """A body over ``WORKSHOP_MAX_REQUEST_BYTES`` is a 413 with one sentence, before anything parses it.
+
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bounds the form fields only: a 50 MB file upload used to be
+    parsed into a temporary file and ignored. First in ``MIDDLEWARE``, so nothing reads the body."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django treats a malformed length as no body
+        limit = settings.WORKSHOP_MAX_REQUEST_BYTES
+        if length > limit:
+            return HttpResponse(BODY_TOO_BIG.format(length=length, limit=limit), status=413, content_type="text/plain")
+        return self.get_response(request)

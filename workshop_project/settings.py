@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "workshop_project.safety.BodySizeMiddleware",  # first: a body no form needs is refused unread
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +73,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "workshop_project.safety.DatabaseBusyMiddleware",
 ]
+
+# The forms here send a URL and a few fields (well under 1 KB); the rq dashboard's bulk actions
+# a page of job ids. A bigger body is refused before it is read (safety.BodySizeMiddleware),
+# its form fields also by Django's own limit.
+WORKSHOP_MAX_REQUEST_BYTES = env.int("WORKSHOP_MAX_REQUEST_BYTES", default=64 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = WORKSHOP_MAX_REQUEST_BYTES
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "workshop_project.safety.ReporterFilter"
 

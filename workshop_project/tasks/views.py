@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -39,6 +40,26 @@ QUEUE_DOWN = (
     "Redis does not answer, so the worker's failures cannot be read and new jobs cannot be queued: "
     "start the stack with `make up` (local) or `docker compose up`."
 )
+
+
+#: The longest hold the form takes (ms), and what a page says to a ``?hold_ms=`` beyond it.
+MAX_HOLD_MS = TaskForm.base_fields["hold_ms"].max_value
+HOLD_MS_INVALID = (
+    f"hold_ms must be a whole number of milliseconds from 0 to {MAX_HOLD_MS}: "
+    "?hold_ms=1000 holds the transaction open for 1 s.\n"
+)
+INVALID = object()
+
+
+def requested_hold(request):
+    """``?hold_ms=`` as an int; None when absent or empty; INVALID when the form would refuse it.
+    The length is checked before ``int()``: Python refuses to convert over 4,300 digits."""
+    hold_ms = request.GET.get("hold_ms", "")
+    if not hold_ms:
+        return None
+    if len(hold_ms) > len(str(MAX_HOLD_MS)) or not hold_ms.isdigit() or int(hold_ms) > MAX_HOLD_MS:
+        return INVALID
+    return int(hold_ms)
 
 
 def rows(tasks):
@@ -84,9 +105,16 @@ class TaskFormView(FormView):
         hold_ms = self.request.POST.get("hold_ms", "")
         return f"{self.request.path}?hold_ms={hold_ms}" if hold_ms.isdigit() and int(hold_ms) else self.request.path
 
+    def get(self, request, *args, **kwargs):
+        """The page; ``?hold_ms=`` prefills the hold, and a hold the form would refuse is a 400 with a sentence
+        (5,000 digits used to be a 500: more than Python turns into an int)."""
+        if requested_hold(request) is INVALID:
+            return HttpResponseBadRequest(HOLD_MS_INVALID, content_type="text/plain")
+        return super().get(request, *args, **kwargs)
+
     def get_initial(self):
-        hold_ms = self.request.GET.get("hold_ms", "")
-        return {**super().get_initial(), **({"hold_ms": int(hold_ms)} if hold_ms.isdigit() else {})}
+        hold_ms = requested_hold(self.request)
+        return {**super().get_initial(), **({"hold_ms": hold_ms} if isinstance(hold_ms, int) else {})}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
