@@ -6,12 +6,15 @@ worker runs the jobs, and "exactly once" is counted where it matters: how
 often each task's page was fetched.
 """
 
+import os
+import sys
 import time
 
 import django_rq
 import pytest
 import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client, override_settings
 
@@ -130,6 +133,61 @@ def test_a_poison_row_stops_at_the_limit_and_blocks_nothing(samples):
     assert "renamed_long_ago" in poison.last_error
     assert [done.failed for done in passes] == [1, 1, 1, 0, 0]
     assert passes[0].sent == 2
+    run_jobs()
+    assert fetch_counts(tasks, samples) == {task.id: 1 for task in tasks}
+
+
+POISON_MODULE = "outbox_poison_row_module"
+
+
+@pytest.mark.parametrize("raised", ["SystemExit(3)", "BaseException('not an Exception')"])
+def test_a_row_whose_import_raises_anything_is_its_own_failed_attempt(samples, tmp_path, monkeypatch, raised):
+    """A module that ends the process on import (SystemExit is no Exception) once stopped the
+    relay on every pass; now the relay never imports what a row names: it is refused."""
+    (tmp_path / f"{POISON_MODULE}.py").write_text(f"raise {raised}\n")
+    monkeypatch.syspath_prepend(tmp_path)
+    monkeypatch.delitem(sys.modules, POISON_MODULE, raising=False)
+    poison = Outbox.objects.create(queue=QUEUE, func=f"{POISON_MODULE}.job", args=[1])
+    tasks = start_tasks(samples, 2)
+    done = outbox.relay_once()
+    poison.refresh_from_db()
+    assert (done.sent, done.failed) == (2, 1), done
+    assert (poison.attempts, poison.sent_on) == (1, None)
+    assert "is not a registered job" in poison.last_error, poison.last_error
+    assert POISON_MODULE not in sys.modules, "the relay imported the row's module"
+    run_jobs()
+    assert fetch_counts(tasks, samples) == {task.id: 1 for task in tasks}
+
+
+def test_a_row_may_name_only_a_registered_job(samples, tmp_path):
+    """``Outbox.func`` is data (the admin edits it): naming ``os.system`` must not run a shell command."""
+    witness = tmp_path / "ran"
+    row = Outbox.objects.create(queue=QUEUE, func="os.system", args=[f"touch {witness}"])
+    done = outbox.relay_once()
+    row.refresh_from_db()
+    assert (done.sent, done.failed, queued()) == (0, 1, []), done
+    assert row.last_error.startswith("UnknownJob: 'os.system' is not a registered job"), row.last_error
+    assert outbox.dotted_path(get_url_length) in row.last_error, "the sentence names the jobs a row may name"
+    run_jobs()
+    assert not witness.exists()
+    with pytest.raises(ValidationError, match="'os.system' is not a registered job"):
+        row.full_clean()  # what the admin's form runs
+    with pytest.raises(ValueError, match="is not a registered job"):
+        outbox.add(os.system, "true")
+    assert Outbox(queue=QUEUE, func=outbox.dotted_path(get_url_length), args=[1]).full_clean() is None
+
+
+def test_a_row_for_an_unknown_queue_says_so_and_the_relay_goes_on(samples):
+    stray = Outbox.objects.create(queue="no-such-queue", func=outbox.dotted_path(get_url_length), args=[1])
+    tasks = start_tasks(samples, 2)
+    first, second = outbox.relay_once(), outbox.relay_once()
+    stray.refresh_from_db()
+    assert (first.sent, first.unknown_queue, second.unknown_queue) == (2, 1, 0), (first, second)
+    assert (stray.attempts, stray.sent_on) == (0, None), "another relay that knows the queue may still send it"
+    assert stray.last_error.startswith("Unknown queue 'no-such-queue'"), stray.last_error
+    assert "not in RQ_QUEUES" in stray.last_error
+    with pytest.raises(ValidationError, match="Unknown queue 'no-such-queue'"):
+        stray.full_clean()
     run_jobs()
     assert fetch_counts(tasks, samples) == {task.id: 1 for task in tasks}
 

@@ -16,18 +16,21 @@ from django.db import OperationalError
 from django_rq import job
 from rq import get_current_job
 
+from . import job_registry
 from .fetch import FetchError, fetch_length
 from .models import Task
 
 SAVE_PATIENCE_SECONDS = 30  # on top of SQLite's own timeout; rq's job timeout is 60 s
 
 
+@job_registry.register  # an outbox row may name it (job_registry.py)
 @job("default")
 def get_url_length(task_id):
     task = Task.objects.get(id=task_id)
     measure(task)
 
 
+@job_registry.register
 @job("default")
 def create_task_and_measure(url):
     """Fix 3: the job creates the row itself, so there is nothing to miss.

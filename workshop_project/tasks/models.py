@@ -3,9 +3,11 @@
 import uuid
 from contextvars import ContextVar
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from . import sqlite_ids
+from . import job_registry, sqlite_ids
 
 #: The page (variant or exercise) whose request is running, and whether the lab sent it.
 #: Set by ``TaskFormView.dispatch``; read when a task is created, whoever's code creates it.
@@ -71,6 +73,20 @@ class Task(models.Model):
         return "OK" if self.result == "OK" else "error"
 
 
+def unknown_queue(name):
+    """The sentence for a row whose queue is not in ``RQ_QUEUES`` (the relay writes it on the row too)."""
+    return (
+        f"Unknown queue {name!r}: it is not in RQ_QUEUES ({', '.join(settings.RQ_QUEUES)}); "
+        "the row waits for a relay whose settings have it."
+    )
+
+
+def validate_queue(name):
+    """``Outbox.queue``'s validator (the admin's form): a queue the settings know."""
+    if name not in settings.RQ_QUEUES:
+        raise ValidationError(unknown_queue(name))
+
+
 class Outbox(models.Model):
     """A job to enqueue, written in the same transaction as the data it is about.
 
@@ -86,9 +102,12 @@ class Outbox(models.Model):
     #: hold the old ``outbox-1`` (rq keeps it ``DEDUP_TTL``), and the new row's job
     #: would be refused as a duplicate and never run.
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    queue = models.CharField(max_length=64, default="default")
+    queue = models.CharField(max_length=64, default="default", validators=[validate_queue])
+    #: A registered job's dotted path (job_registry.py): never any function, the relay imports nothing a row names.
     func = models.CharField(
-        max_length=255, help_text="The job's dotted path: workshop_project.tasks.jobs.get_url_length"
+        max_length=255,
+        validators=[job_registry.validate],
+        help_text="A registered job's dotted path: workshop_project.tasks.jobs.get_url_length",
     )
     args = models.JSONField(default=list, blank=True)
     sent_on = models.DateTimeField(blank=True, null=True)

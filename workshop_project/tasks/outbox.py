@@ -42,11 +42,13 @@ import django_rq
 import redis
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from rq.exceptions import DuplicateJobError
 
-from .models import Outbox
+from . import job_registry
+from .job_registry import dotted_path
+from .models import Outbox, unknown_queue
 
 logger = logging.getLogger(__name__)
 
@@ -84,19 +86,15 @@ def last_pass_age():
         return None
 
 
-def dotted_path(func):
-    """``workshop_project.tasks.jobs.get_url_length`` for a function (or a dotted path already)."""
-    if isinstance(func, str):
-        return func
-    return f"{func.__module__}.{func.__qualname__}"
-
-
 def add(func, *args, queue=None):
     """Promise to run ``func(*args)``: an outbox row, in the caller's transaction. No Redis call.
 
     The queue defaults to ``settings.WORKSHOP_OUTBOX_QUEUE`` ("default").
+    A function that is not a registered job (``job_registry.py``) is refused here,
+    in the caller, with ``job_registry.UnknownJob`` (a ``ValueError``).
     """
     queue = queue or getattr(settings, "WORKSHOP_OUTBOX_QUEUE", "default")
+    job_registry.find(dotted_path(func))
     return Outbox.objects.create(queue=queue, func=dotted_path(func), args=list(args))
 
 
@@ -137,8 +135,10 @@ def claim(batch=BATCH, max_attempts=MAX_ATTEMPTS, queues=None):
 def send(row, connection=None):
     """Enqueue the row's job now, with its fixed job id; ``DuplicateJobError`` if rq has it already.
 
-    The function is imported here, not only in the worker: a row whose job no
-    longer exists (renamed by a deploy) fails at the relay, where it counts an
+    The function is looked up among the registered jobs (``job_registry``),
+    never imported from the row's text: a row may not run ``os.system``, nor
+    stop the relay with a module that raises on import. A row whose job is not
+    there (renamed by a deploy) fails at the relay, where it counts an
     attempt, instead of as a failed job for every re-send.
 
     ``commit_mode="auto"``: the relay must enqueue *inside* its transaction,
@@ -147,7 +147,7 @@ def send(row, connection=None):
     is here to close.
     """
     queue = django_rq.get_queue(row.queue, commit_mode="auto", connection=connection)
-    return queue.enqueue(import_string(row.func), *row.args, job_id=row.job_id, unique=True, result_ttl=DEDUP_TTL)
+    return queue.enqueue(job_registry.find(row.func), *row.args, job_id=row.job_id, unique=True, result_ttl=DEDUP_TTL)
 
 
 @dataclass
@@ -157,6 +157,7 @@ class Pass:
     sent: int = 0  # enqueued now
     duplicates: int = 0  # rq had the job already (a re-send after a crash): marked sent, not run again
     failed: int = 0  # this row's own error: one more attempt counted
+    unknown_queue: int = 0  # rows for a queue not in RQ_QUEUES: a sentence written on each, once
     redis_error: str = ""  # Redis did not answer: the rest of the batch waits for the next pass
 
     @property
@@ -165,20 +166,37 @@ class Pass:
 
     def __str__(self):
         text = f"sent {self.sent}, already in rq {self.duplicates}, failed {self.failed}"
+        text += f", unknown queue {self.unknown_queue}" if self.unknown_queue else ""
         return text + (f"; Redis: {self.redis_error}" if self.redis_error else "")
 
 
 def relay_once(batch=BATCH, max_attempts=MAX_ATTEMPTS, queues=None, connection=None):
     """One pass: claim, enqueue, mark, in one transaction. Returns a ``Pass``.
 
-    ``queues``: relay only the rows for these queues (default: every queue in
-    ``RQ_QUEUES``; a row for another queue waits for a relay that knows it).
+    ``queues``: relay only the rows for these queues; a row for another queue
+    waits for the relay that was given it. By default every queue in
+    ``RQ_QUEUES``, and a row for a queue that is not there is an error: its
+    ``last_error`` says so, once (no attempt is counted: a relay with other
+    settings, a lesson's, may still send it).
     """
-    queues = list(settings.RQ_QUEUES) if queues is None else queues
     done = Pass()
-    if not pending(max_attempts, queues).exists():
+    if queues is None:
+        queues = list(settings.RQ_QUEUES)
         # An idle pass is one read, outside any transaction: on SQLite it never takes
         # the write lock, so an idle relay never makes a request's write wait.
+        waiting = set(
+            pending(max_attempts)
+            .filter(Q(queue__in=queues) | Q(last_error=""))
+            .values_list("queue", flat=True)
+            .distinct()
+        )
+        for name in sorted(waiting - set(queues)):
+            done.unknown_queue += (
+                pending(max_attempts).filter(queue=name, last_error="").update(last_error=unknown_queue(name)[:255])
+            )
+        if not waiting & set(queues):
+            return done
+    elif not pending(max_attempts, queues).exists():
         return done
     with transaction.atomic():
         sent_ids = []
@@ -190,7 +208,10 @@ def relay_once(batch=BATCH, max_attempts=MAX_ATTEMPTS, queues=None, connection=N
             except redis.RedisError as error:
                 done.redis_error = f"{type(error).__name__}: {error}"
                 break  # not this row's fault: it and the rest wait for the next pass
-            except Exception as error:  # the row's own fault: count it, go on with the others
+            except KeyboardInterrupt:
+                raise  # the operator's Ctrl-C stops the relay (the transaction rolls back: nothing is lost)
+            except BaseException as error:  # the row's own fault, whatever it raised (SystemExit included):
+                # count it, go on with the others; a row must never stop the relay
                 row.attempts += 1
                 row.last_error = f"{type(error).__name__}: {error}"[:255]
                 row.save(update_fields=["attempts", "last_error"])
@@ -258,7 +279,7 @@ class Relay:
             self.totals.sent += done.sent
             self.totals.duplicates += done.duplicates
             self.totals.failed += done.failed
-            if done.marked or done.failed:
+            if done.marked or done.failed or done.unknown_queue:
                 logger.info("relay: %s", done)
             if done.redis_error and not redis_was_down:
                 logger.warning("relay: Redis is down (%s); the rows wait in the outbox", done.redis_error)
