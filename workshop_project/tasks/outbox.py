@@ -31,7 +31,6 @@ and tries again on its next pass.
 """
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from rq.exceptions import DuplicateJobError
 from . import job_registry
 from .job_registry import dotted_path
 from .models import Outbox, unknown_queue
+from .relay_heartbeat import STALE_AFTER, heartbeat_path, last_pass_age  # noqa: F401 (doctor, manage.py relay)
 
 logger = logging.getLogger(__name__)
 
@@ -63,27 +63,6 @@ RETENTION = timedelta(hours=1)
 #: How long rq keeps a relayed job's key after it ran, in seconds. While the key exists,
 #: ``unique=True`` refuses a re-send of the same row; after that a re-send would run again.
 DEDUP_TTL = 24 * 3600
-
-
-#: A relay whose last pass is older than this is reported stuck (doctor, the container's health check).
-STALE_AFTER = 30.0
-
-
-def heartbeat_path():
-    """The file the relay touches after every pass: $WORKSHOP_RELAY_HEARTBEAT, or the data folder's.
-
-    In the data folder, the web's and JupyterLab's containers (and ``workshop
-    doctor``) see it too: compose mounts the same volume in every app container.
-    """
-    return Path(os.environ.get("WORKSHOP_RELAY_HEARTBEAT") or Path(settings.DATA_DIR) / "relay.heartbeat")
-
-
-def last_pass_age():
-    """Seconds since a relay's last pass; None if no relay has ever run here."""
-    try:
-        return time.time() - heartbeat_path().stat().st_mtime
-    except FileNotFoundError:
-        return None
 
 
 def add(func, *args, queue=None):
