@@ -1,6 +1,7 @@
 """Safe defaults of the web app, each against a real server process:
 
 - DEBUG's error page shows no password, though it lists the whole environment;
+- with PostgreSQL stopped, no page shows the database's password, and /healthz is a 503;
 - SECRET_KEY is made per checkout (data folder), not a string shared by everyone;
 - many requests holding SQLite's write lock get a clear 503, never a 500, and
   every task that was committed is measured (none left pending).
@@ -8,6 +9,8 @@
 
 import concurrent.futures
 import contextlib
+import os
+import signal
 import stat
 import subprocess
 import sys
@@ -53,6 +56,65 @@ def test_the_debug_error_page_hides_passwords_in_urls(own_web, live_processes):
     assert "WORKSHOP_CANARY_URL" in response.text, "the page should still list the environment"
     assert CANARY not in response.text, "the DEBUG error page shows a password from the environment"
     assert "postgres://workshop:********************@127.0.0.1:5482/workshop" in response.text
+
+
+PAGES_WITH_THE_DATABASE_DOWN = [
+    "/healthz",
+    "/variants/broken/",
+    "/variants/on_commit/",
+    "/variants/on_commit/?lab",
+    "/tasks/1/row/",
+    "/exercises/",
+    "/admin/",
+    "/admin/login/",
+    "/django-rq/",
+]
+
+
+def stop_postgres(url):
+    """Stop the PostgreSQL server behind ``url`` (its postmaster, fast shutdown) and wait until it is gone."""
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        data = connection.execute("SHOW data_directory").fetchone()[0]
+    postmaster = int(open(os.path.join(data, "postmaster.pid")).read().split()[0])  # noqa: SIM115, PTH123
+    os.kill(postmaster, signal.SIGINT)
+    testservers.wait_until(lambda: not os.path.exists(f"/proc/{postmaster}"), "PostgreSQL's stop")
+
+
+def test_with_postgresql_stopped_no_page_shows_its_password(tmp_path):
+    """The report's case: DATABASE_URL with a password, PostgreSQL stopped while the web runs.
+    DEBUG's page listed the password 16 times (psycopg's ``conn_params`` and ``conninfo`` in the
+    traceback's variables, Django's ``settings_dict``); /healthz was one of those 500s."""
+    with testservers.postgres_server() as trust_url:
+        url = trust_url.replace("postgres://workshop@", f"postgres://workshop:{CANARY}@")
+        env = testservers.django_env(
+            DJANGO_SETTINGS_MODULE="workshop_project.test_settings",
+            DJANGO_DEBUG="1",
+            DATABASE_URL=url,
+            SECOND_DATABASE_URL=f"{url}_second",
+            WORKSHOP_DATA_DIR=tmp_path,
+        )
+        port = testservers.free_port()
+        web = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        with testservers.running(
+            command,
+            "the web server",
+            lambda: requests.get(f"{web}/healthz", timeout=2) is not None,
+            env={**env, "WORKSHOP_WEB_URL": web},
+            cwd=testservers.BASE_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ):
+            stop_postgres(trust_url)
+            answers = {page: requests.get(f"{web}{page}", timeout=30) for page in PAGES_WITH_THE_DATABASE_DOWN}
+    shown = {page: answer.text.count(CANARY) for page, answer in answers.items() if CANARY in answer.text}
+    assert shown == {}, f"the database's password is on these pages (times shown): {shown}"
+    health = answers["/healthz"]
+    assert health.status_code == 503, f"/healthz answered {health.status_code} with the database down"
+    assert health.json()["ok"] is False
+    assert health.json()["database"].startswith("The database does not answer"), health.json()
 
 
 def secret_key_of(data_dir):

@@ -81,6 +81,7 @@ WORKSHOP_MAX_REQUEST_BYTES = env.int("WORKSHOP_MAX_REQUEST_BYTES", default=64 * 
 DATA_UPLOAD_MAX_MEMORY_SIZE = WORKSHOP_MAX_REQUEST_BYTES
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "workshop_project.safety.ReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "workshop_project.safety.ExceptionReporter"
 
 ROOT_URLCONF = "workshop_project.urls"
 
