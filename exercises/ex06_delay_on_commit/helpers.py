@@ -24,5 +24,5 @@ Grade it:  pytest exercises/ex06_delay_on_commit
 
 def delay_on_commit(job, *args, using=None, **kwargs):
     """Enqueue ``job.delay(*args, **kwargs)`` once the transaction on ``using`` commits."""
-    # TODO: write it (the lesson's last section shows the one call it needs).
+    # TODO: write it (lesson 07, section 7, shows the call it needs on another example).
     raise NotImplementedError("delay_on_commit() is not written yet")
