@@ -14,7 +14,8 @@ fix 2 does, for this one view:
 The grader checks that the job finds its row, and that a request failing
 inside the block leaves no row and enqueues no job.
 
-Try it live:  http://127.0.0.1:8000/exercises/ex02_non_atomic/
+Try it live:  /exercises/ex02_non_atomic/ on the web app, http://127.0.0.1:8000 unless you moved it
+              (`python manage.py workshop doctor` says where it answers)
 Grade it:     pytest exercises/ex02_non_atomic
 """
 

@@ -13,7 +13,8 @@ The grader checks that the job succeeds, records its job id and returns
 its task's id; that two requests for the same URL make two tasks (one per
 request); and that the view itself wrote nothing.
 
-Try it live:  http://127.0.0.1:8000/exercises/ex03_create_in_job/
+Try it live:  /exercises/ex03_create_in_job/ on the web app, http://127.0.0.1:8000 unless you moved it
+              (`python manage.py workshop doctor` says where it answers)
 Grade it:     pytest exercises/ex03_create_in_job
 """
 

@@ -12,7 +12,8 @@ after the create enqueues nothing; that ``start_task`` enqueues at the
 commit inside a transaction and at once outside one; and that a task
 created in a savepoint that rolls back gets no job.
 
-Try it live:  http://127.0.0.1:8000/exercises/ex04_on_commit/
+Try it live:  /exercises/ex04_on_commit/ on the web app, http://127.0.0.1:8000 unless you moved it
+              (`python manage.py workshop doctor` says where it answers)
 Grade it:     pytest exercises/ex04_on_commit
 """
 
