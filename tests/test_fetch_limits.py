@@ -13,12 +13,16 @@ import time
 
 import django_rq
 import pytest
+import redis
 from rq import Queue, SimpleWorker
 
+from lab import testservers
 from lab.samples_server import serving
+from tests.conftest import process_env
 from workshop_project.tasks.fetch import REFUSED
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Task
+from workshop_project.test_settings import redis_url_with_database
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "second"])
 
@@ -88,7 +92,6 @@ def run_job(url, job_timeout=20):
     return task
 
 
-@pytest.mark.slow  # waits out the fetch deadline
 @pytest.mark.parametrize("trickle", [trickle_body, trickle_headers], ids=["body", "headers"])
 def test_a_trickling_page_is_cut_at_the_deadline_and_the_task_says_so(trickle, settings):
     settings.FETCH_DEADLINE_SECONDS = 2
@@ -149,3 +152,73 @@ def test_the_apps_own_sample_pages_are_still_fetched():
     with serving() as base:
         task = run_job(f"{base}/samples/1234/")
     assert (task.result, task.url_length) == ("OK", 1234)
+
+
+@contextlib.contextmanager
+def trickling_server(length):
+    """Headers at once, then a ``length``-byte body one byte a second. Yields (url, seen):
+    ``seen["hung_up_after"]`` is how many body bytes had gone when the client closed its end."""
+    seen = {"hung_up_after": None}
+
+    def trickle(connection, stop):
+        connection.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n".encode())
+        for sent in range(length):
+            with contextlib.suppress(BlockingIOError):
+                if connection.recv(1, socket.MSG_DONTWAIT) == b"":  # the client's end of file
+                    seen["hung_up_after"] = sent
+                    return
+            connection.sendall(b"x")
+            if stop.wait(1):
+                return
+        connection.settimeout(30)
+        with contextlib.suppress(OSError):
+            connection.recv(1)
+        seen["hung_up_after"] = length
+
+    with tcp_server(trickle) as (url, _):
+        yield url, seen
+
+
+def poll(condition, what, timeout=90):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.1)
+
+
+#: A Redis database of this test's own (on the tests' server), so the session's live worker
+#: (database 15) never takes the jobs of the worker started below with a short deadline.
+OWN_WORKER_DATABASE = 11
+
+
+def test_a_body_trickling_a_byte_a_second_fails_at_the_deadline_and_frees_the_worker(settings):
+    """The report's case, on a real worker process (``manage.py rqworker``, a forked work horse):
+    a body of 60 bytes at one byte a second. The deadline must cut the connection (not wait for the
+    body: ``response.close()`` waited for the reading thread's lock, 59 s), write the sentence, and
+    leave the worker free for the next job."""
+    deadline = 2
+    redis_url = redis_url_with_database(settings.REDIS_URL, OWN_WORKER_DATABASE)
+    connection = redis.Redis.from_url(redis_url)
+    connection.flushdb()
+    with trickling_server(60) as (slow, seen), tcp_server(ok_page) as (fine, _):
+        env = process_env(
+            FETCH_DEADLINE_SECONDS=deadline, FETCH_ALLOWED_URLS=f"{slow},{fine}", TEST_REDIS_URL=redis_url
+        )
+        queue = Queue("default", connection=connection)
+        with testservers.rq_worker(env, connection):
+            task = Task.objects.create(url=slow)
+            job = queue.enqueue(get_url_length, task.id, job_timeout=120)
+            poll(lambda: job.get_status(refresh=True) in ("finished", "failed"), "the trickling job's end")
+            task.refresh_from_db()
+            after = Task.objects.create(url=fine)
+            queue.enqueue(get_url_length, after.id)
+            poll(lambda: Task.objects.get(id=after.id).result is not None, "the next job")
+        job.refresh()
+        took = (job.ended_at - job.started_at).total_seconds()
+    print(f"cut after {seen['hung_up_after']} of 60 bytes; the job took {took:.1f} s ({deadline} s deadline)")
+    assert task.result == f"error: the page did not arrive within the {deadline} s limit", task.result
+    assert seen["hung_up_after"] is not None, "the fetch never closed its connection"
+    assert seen["hung_up_after"] < 60, "the fetch read the body to its end (60 of 60 bytes) instead of cutting it"
+    assert took < deadline + 8, f"the job took {took:.1f} s with a {deadline} s deadline"
+    assert Task.objects.get(id=after.id).result == "OK", "the worker did not take the next job"
+    connection.flushdb()

@@ -33,6 +33,7 @@ from . import pinning
 
 CHUNK = 64 * 1024
 MAX_REDIRECTS = 5
+CUT_GRACE_SECONDS = 1
 REFUSED = "only public addresses and this app's sample pages can be fetched"
 UNCLEAR = "the URL can be read two ways (a backslash, a space or a control character in it): write it plainly"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -141,24 +142,26 @@ def fetch_length(url):
     limit, timeout = settings.FETCH_MAX_BYTES, settings.FETCH_TIMEOUT_SECONDS
     deadline = settings.FETCH_DEADLINE_SECONDS
     outcome = {}
+    connections = pinning.Connections()
 
     def fetch():
         try:
-            outcome["size"] = _fetch(url, limit, timeout, time.monotonic() + deadline, outcome)
+            outcome["size"] = _fetch(url, limit, timeout, time.monotonic() + deadline, outcome, connections)
         except BaseException as error:  # handed to the caller's thread
             outcome["error"] = error
 
     # The fetch runs on a thread so the deadline holds even while a read is
-    # blocked (a header line trickling in): at the deadline the response is
-    # closed, which ends that read, and the thread is left to finish.
+    # blocked (a header line, or a body, trickling in): at the deadline every
+    # socket it opened is shut down, which ends that read at once, and the job
+    # goes on (the thread ends with its read). Closing the response instead
+    # waited for the lock its blocked read held: the body's whole length.
     thread = threading.Thread(target=fetch, name="fetch", daemon=True)
     thread.start()
     thread.join(deadline)
     if thread.is_alive():
         outcome["late"] = True
-        with contextlib.suppress(Exception):
-            if "response" in outcome:
-                outcome["response"].close()
+        connections.cut()
+        thread.join(CUT_GRACE_SECONDS)  # a cut read ends at once; a DNS lookup is left to finish alone
         raise FetchError(f"the page did not arrive within the {deadline:g} s limit")
     if "error" in outcome:
         error = outcome["error"]
@@ -168,10 +171,10 @@ def fetch_length(url):
     return outcome["size"]
 
 
-def _fetch(url, limit, timeout, deadline, outcome):
+def _fetch(url, limit, timeout, deadline, outcome, connections):
     for _ in range(MAX_REDIRECTS + 1):
         url, address = check_destination(url)  # every hop: looked up once, checked, pinned
-        with pinning.session(address, pinning.Connections()) as session:
+        with pinning.session(address, connections) as session:
             response = session.get(url, stream=True, timeout=timeout, allow_redirects=False)
             outcome["response"] = response
             with response:
