@@ -13,6 +13,6 @@ class View(TaskFormView):
     source = __file__
 
     def form_valid(self, form):
-        job = create_task_and_measure.delay(form.cleaned_data["url"])
+        job = create_task_and_measure.delay(url=form.cleaned_data["url"])  # the data, not an id
         self.rest_of_request(form)
         return self.started(job=job)

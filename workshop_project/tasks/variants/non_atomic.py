@@ -22,6 +22,6 @@ class View(TaskFormView):
         with transaction.atomic():
             task = Task.objects.create(url=form.cleaned_data["url"])
         job = get_url_length.delay(task.id)  # committed: the worker will find it
-        # Outside the block on purpose (the cost above); solutions/ex02_non_atomic/views.py puts it inside.
+        # Outside the block on purpose: what a failure here leaves behind is this fix's cost.
         self.rest_of_request(form)
         return self.started(task=task, job=job)
