@@ -147,6 +147,9 @@ RQ = {
     # modern mode explicitly, queue by queue, and show what it fixes and what
     # it does not.
     "COMMIT_MODE": "auto",
+    # django-rq's queue, noting each task's job as it is made, so the page reads
+    # only its rows' jobs (not rq's whole failed-job registry): tasks/queues.py.
+    "QUEUE_CLASS": "workshop_project.tasks.queues.TaskQueue",
 }
 
 # --- The workshop ---------------------------------------------------------
@@ -183,10 +186,29 @@ STATIC_URL = "static/"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"null": {"class": "logging.NullHandler"}},
+    "filters": {"quiet_row_polls": {"()": "workshop_project.tasks.logs.QuietRowPolls"}},
+    "formatters": {
+        # Django's own, for runserver's request lines (it is replaced, not extended, below).
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "null": {"class": "logging.NullHandler"},
+        "django.server": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["quiet_row_polls"],
+        },
+    },
     "loggers": {
         # The amplifier's in-thread workers are quiet: the lab reads what they
         # did from rq's registries. The live worker (rqworker) logs as usual.
         "lab.amplifier": {"handlers": ["null"], "propagate": False},
+        # runserver's request log (the `make up` console), less each pending row's poll every second.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

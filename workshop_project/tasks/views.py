@@ -2,21 +2,24 @@
 a variant's ``form_valid`` calls so that its own module shows only what differs.
 """
 
+import datetime
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import TemplateView
 from django.views.generic.edit import FormView
 from redis.exceptions import RedisError
 
 from workshop_project import exercise_registry
 
-from .failures import failures_by_task
+from .failures import Failed, failures_by_task
 from .forms import TaskForm
 from .models import Task, started_from
 from .variants import VARIANTS
@@ -29,6 +32,9 @@ LAB_HEADER = "X-Workshop-Lab"
 
 #: How many tasks the page lists.
 LISTED = 30
+#: A row pending longer than this says so and asks for itself every SLOW_POLL, not every second.
+PENDING_TOO_LONG = datetime.timedelta(minutes=1)
+SLOW_POLL = "10s"
 
 
 class SimulatedFailure(Exception):
@@ -62,26 +68,44 @@ def requested_hold(request):
     return int(hold_ms)
 
 
-def rows(tasks):
-    """``(task, failure)`` pairs: the failure is the (type, message) of the task's failed job, or None.
+class Row(NamedTuple):
+    """One row of the task list."""
 
-    Returns None instead when Redis does not answer: the page then says so in
-    one sentence rather than answering 500 (the rows are in the database).
+    task: Task
+    failure: Failed | None  # the (type, message) of the task's failed job
+    poll: str  # how often the row asks for itself: "1s", SLOW_POLL when pending too long, "" never (done)
+
+
+def poll_every(task, failure, stale_before):
+    """A row that will not change again (a result, a failed job) does not poll; a pending one every
+    second, or every SLOW_POLL once it has waited longer than PENDING_TOO_LONG (and it says so)."""
+    if failure or task.status != "pending":
+        return ""
+    return SLOW_POLL if task.created_on < stale_before else "1s"
+
+
+def rows(tasks):
+    """``(rows, answered)``: a Row per task, and whether Redis answered.
+
+    When Redis does not answer, the rows are as the database holds them (no
+    failures) and the page says so in one sentence rather than answering 500.
     """
     tasks = list(tasks)
     pending = [task.id for task in tasks if task.status == "pending"]
     try:
-        failed = failures_by_task(pending) if pending else {}
+        failed, answered = (failures_by_task(pending) if pending else {}), True
     except RedisError:
-        return None
-    return [(task, failed.get(task.id)) for task in tasks]
+        failed, answered = {}, False
+    stale_before = timezone.now() - PENDING_TOO_LONG
+    return [
+        Row(task, failed.get(task.id), poll_every(task, failed.get(task.id), stale_before)) for task in tasks
+    ], answered
 
 
 def task_row(request, pk):
     """One row of the task list, for the page's live update (htmx polls it while the task is pending)."""
-    task = get_object_or_404(Task, pk=pk)
-    [(task, failure)] = rows([task]) or [(task, None)]  # Redis down: the row as the database has it
-    return render(request, "tasks/_task_row.html", {"task": task, "failure": failure})
+    [row], _ = rows([get_object_or_404(Task, pk=pk)])
+    return render(request, "tasks/_task_row.html", row._asdict())
 
 
 class TaskFormView(FormView):
@@ -120,10 +144,10 @@ class TaskFormView(FormView):
         context = super().get_context_data(**kwargs)
         show_lab = "lab" in self.request.GET
         tasks = Task.objects.all() if show_lab else Task.objects.filter(lab=False)
-        listed = rows(tasks[:LISTED])
+        listed, answered = rows(tasks[:LISTED])
         context.update(
-            rows=listed if listed is not None else [(task, None) for task in tasks[:LISTED]],
-            queue_down=QUEUE_DOWN if listed is None else "",
+            rows=listed,
+            queue_down="" if answered else QUEUE_DOWN,
             show_lab=show_lab,
             lab_tasks=0 if show_lab else Task.objects.filter(lab=True).count(),
             variants=[(name, reverse(f"tasks:{name}")) for name in VARIANTS],
