@@ -30,8 +30,11 @@ from .amplifier import BurstWorker, run_on_thread
 from .outcomes import Outcome, fetch_outcome
 
 
-def fail(sentence: str) -> NoReturn:
-    """Fail the current check with one plain sentence and no traceback."""
+def fail(sentence: str, cause: str | None = None) -> NoReturn:
+    """Fail the current check with one plain sentence and no traceback.
+
+    ``cause`` names what the answer did (a key of the exercise's ``causes`` in
+    exercises.toml), so that the hint fits the answer, not only the check."""
     pytest.fail(sentence, pytrace=False)
 
 

@@ -25,7 +25,8 @@ class SimulatedCrash(Exception):
     """The relay's process "died" here: its transaction is rolled back, as a lost connection's would be."""
 
 
-def _is_mark(sql):
+def is_mark(sql):
+    """The statement that marks outbox rows sent: an UPDATE of the table that sets sent_on."""
     sql = sql.lower()
     return sql.lstrip().startswith("update") and OUTBOX_TABLE in sql and "sent_on" in sql
 
@@ -37,7 +38,7 @@ def crash_before_mark():
     crashes = []
 
     def wrapper(execute, sql, params, many, context):
-        if _is_mark(sql):
+        if is_mark(sql):
             crashes.append(sql)
             raise SimulatedCrash("the relay died after enqueueing, before marking the rows sent")
         return execute(sql, params, many, context)
