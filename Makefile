@@ -54,7 +54,7 @@ kernel: install ## (re)install the Django Shell-Plus kernel for this checkout
 	python manage.py workshop kernel
 
 # No path here: pytest.ini's testpaths (tests/) unless PYTEST_ARGS names some.
-TEST := python -m lab.testservers $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest
+TEST := python -m lab.testing $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest
 
 test: install-dev ## the project's own tests (own redis; DB=postgres for PostgreSQL; PYTEST_ARGS=...)
 	$(TEST) $(PYTEST_ARGS)

@@ -17,19 +17,17 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from lab import grader_fixtures, grader_plugin
-from lab.amplifier import amplifier
-from lab.grading import fail
-from lab.outcomes import clear_jobs
+from lab.grader import fixtures, plugin
+from lab.grader.grading import amplifier, clear_jobs, fail
 from workshop_project import exercise_registry
 
 
 def pytest_addoption(parser):
-    grader_plugin.add_options(parser)
+    plugin.add_options(parser)
 
 
 def pytest_configure(config):
-    grader_plugin.configure(config)
+    plugin.configure(config)
 
 
 def pytest_collection_modifyitems(items):
@@ -40,7 +38,7 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_generate_tests(metafunc):
-    packages = grader_plugin.graded_packages(metafunc.config)
+    packages = plugin.graded_packages(metafunc.config)
     if len(packages) > 1 and "package" in metafunc.fixturenames:  # the project's own mutant run
         slug = metafunc.definition.path.parent.name
         present = [package for package in packages if (settings.BASE_DIR / package / slug).is_dir()]
@@ -49,8 +47,8 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="module")
 def package(request):
-    """The package graded: ``exercises`` (yours) or ``solutions`` (grader_plugin.graded_packages)."""
-    return getattr(request, "param", None) or grader_plugin.graded_packages(request.config)[0]
+    """The package graded: ``exercises`` (yours) or ``solutions`` (plugin.graded_packages)."""
+    return getattr(request, "param", None) or plugin.graded_packages(request.config)[0]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +79,7 @@ def empty_redis():
 
 @pytest.fixture(scope="session")
 def _sample_pages():
-    with grader_fixtures.sample_pages() as pages:
+    with fixtures.sample_pages() as pages:
         yield pages
 
 
@@ -95,7 +93,7 @@ def samples(_sample_pages):
 @pytest.fixture
 def redis_down():
     """The queue pointed at a port where nothing listens, for the block (a context manager)."""
-    return grader_fixtures.redis_down
+    return fixtures.redis_down
 
 
 @pytest.fixture

@@ -1,21 +1,14 @@
-"""The lab: what the notebooks, the grader and ``manage.py workshop`` share.
+"""The lab: the code around the Django project, in one package per audience.
 
-- ``doctor``: is every service up (``workshop doctor``)?
-- ``web``: submit the form of a variant over HTTP, as a browser would.
-- ``outcomes``: what one job did (``Outcome``), read back from rq; wait for it.
-- ``amplifier``: run every job the instant it is enqueued, on another thread (``run_on_thread``).
-- ``race``: N trials of a variant, under the amplifier or live.
-- ``experiment``: failure rate against hold time, and its plot; what a failing request leaves behind.
-- ``barrier``: wait until the worker has run every job queued so far.
-- ``lesson``: a notebook's first cell (check, reset) and last (the next exercise).
-- ``testservers``: start redis, PostgreSQL, the web and a worker on free ports, for tests and CI.
-- ``probes``: a job that asks the worker one question (can it see this row?).
-- ``grader_plugin``: the grader's pytest plugin (``pytest exercises/``): options, databases, report.
-- ``grading``: the vocabulary grader files import (``fail``, ``post_form``, ``job_run``, ``expect_found``).
-- ``grader_fixtures``: the world graders set up (sample pages that count fetches, Redis down).
-- ``mutation``: exercise 07's grading: the learner's tests against broken views.
-- ``quiet_queue``: lesson 02 runs the learner's ex01 code on a Redis database no worker listens to, as the grader does.
-- ``structure``: ``workshop check``, every exercise wired up everywhere (no services).
-- ``progress``: the progress table and ``workshop reset``.
-- ``sources``: the folders of Python code the worker runs (watched by ``bin/run worker``).
+Each subpackage says who imports it and what it may import; imports run one
+way, down this list (``tests/test_lab_layout.py`` keeps it so):
+
+- ``lab.lessons``: what the notebooks import (``from lab.lessons import lesson, race``).
+- ``lab.grader``: ``pytest exercises/``: the plugin and the vocabulary the checks use.
+- ``lab.core``: what lessons and the grader share (outcomes, the amplifier, the web client, progress).
+- ``lab.stack``: the running stack (supervisor, doctor, kernel, the worker's sources).
+- ``lab.testing``: real servers on free ports for tests and CI (``python -m lab.testing``).
+
+``lab.lessons`` and ``lab.grader`` never import each other. The ``workshop``
+management command (``lab/management``) sits on top and may use them all.
 """

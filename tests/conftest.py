@@ -1,6 +1,6 @@
 """Fixtures for the project's own tests: a real Redis, real processes, the test database.
 
-``make test`` (``python -m lab.testservers -- pytest tests``) starts a private
+``make test`` (``python -m lab.testing -- pytest tests``) starts a private
 redis-server and exports REDIS_URL; the test settings put every job on that
 server's database 15.
 """
@@ -16,8 +16,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from lab import testservers
-from lab.outcomes import clear_jobs
+from lab import testing
+from lab.core.outcomes import clear_jobs
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +43,10 @@ def empty_redis(redis_connection):
 
 def process_env(**extra):
     """Environment for a web server or worker process that shares this test's databases."""
-    return testservers.django_env(
+    return testing.django_env(
         DJANGO_SETTINGS_MODULE="workshop_project.test_settings",
-        DATABASE_URL=testservers.database_url(connections["default"].settings_dict),
-        SECOND_DATABASE_URL=testservers.database_url(connections["second"].settings_dict),
+        DATABASE_URL=testing.database_url(connections["default"].settings_dict),
+        SECOND_DATABASE_URL=testing.database_url(connections["second"].settings_dict),
         **extra,
     )
 
@@ -61,8 +61,8 @@ def live_processes(django_db_setup, redis_connection):
         # FETCH_TIMEOUT_SECONDS: the bad-input test waits out one timeout. Its hostile
         # servers are on loopback, which the fetch refuses by default (test_fetch_limits.py).
         env = process_env(FETCH_TIMEOUT_SECONDS=2, FETCH_ALLOW_PRIVATE_ADDRESSES=1)
-        url = stack.enter_context(testservers.web_server(env))
-        stack.enter_context(testservers.rq_worker({**env, "WORKSHOP_WEB_URL": url}, redis_connection))
+        url = stack.enter_context(testing.web_server(env))
+        stack.enter_context(testing.rq_worker({**env, "WORKSHOP_WEB_URL": url}, redis_connection))
         stack.enter_context(relay_process(env))
         yield url
 
@@ -79,12 +79,12 @@ def relay_process(env):
     def passed():
         return heartbeat.stat().st_mtime >= started
 
-    with testservers.running(
+    with testing.running(
         [sys.executable, "manage.py", "relay"],
         "the outbox relay",
         passed,
         env=env,
-        cwd=testservers.BASE_DIR,
+        cwd=testing.BASE_DIR,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     ) as process:

@@ -39,9 +39,9 @@ from pathlib import Path
 
 import requests
 
-from lab import testservers
+from lab import testing
 
-BASE_DIR = testservers.BASE_DIR
+BASE_DIR = testing.BASE_DIR
 DEADLINE = 180.0
 
 
@@ -51,8 +51,8 @@ def persistent_redis(port, folder):
     import redis
 
     client = redis.Redis(port=port)
-    command = testservers.redis_command(port, folder, persist=True)
-    with testservers.running(command, "redis-server", client.ping, stdout=subprocess.DEVNULL):
+    command = testing.redis_command(port, folder, persist=True)
+    with testing.running(command, "redis-server", client.ping, stdout=subprocess.DEVNULL):
         yield
 
 
@@ -72,7 +72,7 @@ def post(session, page, url):
 
 
 def wait(condition, what, timeout=DEADLINE):
-    testservers.wait_until(condition, what, timeout=timeout)
+    testing.wait_until(condition, what, timeout=timeout)
 
 
 def soak(submissions, threads, postgres):
@@ -81,9 +81,9 @@ def soak(submissions, threads, postgres):
         data = stack.enter_context(tempfile.TemporaryDirectory(prefix="workshop-soak-"))
         env = {"WORKSHOP_DATA_DIR": data, "DJANGO_SETTINGS_MODULE": "workshop_project.settings"}
         if postgres:
-            url = stack.enter_context(testservers.postgres_server())
+            url = stack.enter_context(testing.postgres_server())
             env.update(DATABASE_URL=url, SECOND_DATABASE_URL=url.rsplit("/", 1)[0] + "/workshop_second")
-        redis_port = testservers.free_port()
+        redis_port = testing.free_port()
         redis_dir = Path(data) / "redis"
         redis_dir.mkdir()
         env.update(REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
@@ -104,13 +104,13 @@ def soak(submissions, threads, postgres):
         redis_holder.enter_context(persistent_redis(redis_port, redis_dir))
         stack.callback(redis_holder.close)
 
-        web_port = testservers.free_port()
+        web_port = testing.free_port()
         web = f"http://127.0.0.1:{web_port}"
         log_path = Path(data) / "web.log"
         web_log = stack.enter_context(open(log_path, "w"))
-        child_env = testservers.django_env(**env, WORKSHOP_WEB_URL=web)
+        child_env = testing.django_env(**env, WORKSHOP_WEB_URL=web)
         stack.enter_context(
-            testservers.running(
+            testing.running(
                 [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{web_port}"],
                 "the web server",
                 lambda: requests.get(f"{web}/healthz", timeout=2).ok,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lab import race
+from lab.lessons import race
 from workshop_project.tasks.variants import VARIANTS
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -24,7 +24,7 @@ def test_every_fix_never_fails(variant):
 
 
 def test_the_failure_is_read_from_rqs_failed_job_registry():
-    from lab.outcomes import failures
+    from lab.core.outcomes import failures
 
     race.amplified("broken", runs=2)
     found = failures()

@@ -7,8 +7,8 @@ import socket
 import pytest
 from django.test import Client
 
-from lab import web
-from lab.outcomes import wait_for
+from lab.core import web
+from lab.core.outcomes import wait_for
 from workshop_project.tasks.models import Task
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 import yaml
 
-from lab.testservers import BASE_DIR
+from lab.testing import BASE_DIR
 
 #: Properties of the specification's Compose-based configuration, with their JSON types.
 SPEC = {

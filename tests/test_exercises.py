@@ -17,7 +17,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from lab import progress, testservers
+from lab import testing
+from lab.core import progress
 from workshop_project import exercise_registry
 from workshop_project.test_settings import redis_url_beside
 
@@ -41,7 +42,7 @@ class Grading:
 
 def grade(*args, cwd=settings.BASE_DIR, tmp_path, **env):
     junit = tmp_path / "junit.xml"
-    environment = testservers.django_env(
+    environment = testing.django_env(
         **{
             "TEST_REDIS_URL": redis_url_beside(settings.RQ_QUEUES["default"]["URL"]),
             "WORKSHOP_DATA_DIR": tmp_path,
@@ -157,7 +158,7 @@ def test_a_file_that_does_not_import_fails_its_exercise_alone(tmp_path):
 
 
 def test_without_redis_the_grader_says_so_in_one_line(tmp_path):
-    closed = f"redis://127.0.0.1:{testservers.free_port()}/0"
+    closed = f"redis://127.0.0.1:{testing.free_port()}/0"
     result = grade("exercises/", tmp_path=tmp_path, REDIS_URL=closed, TEST_REDIS_URL=closed)
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert result.returncode != 0

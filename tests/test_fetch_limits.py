@@ -16,8 +16,8 @@ import pytest
 import redis
 from rq import Queue, SimpleWorker
 
-from lab import testservers
-from lab.samples_server import serving
+from lab import testing
+from lab.stack.samples_server import serving
 from tests.conftest import process_env
 from workshop_project.tasks.fetch import REFUSED
 from workshop_project.tasks.jobs import get_url_length
@@ -205,7 +205,7 @@ def test_a_body_trickling_a_byte_a_second_fails_at_the_deadline_and_frees_the_wo
             FETCH_DEADLINE_SECONDS=deadline, FETCH_ALLOWED_URLS=f"{slow},{fine}", TEST_REDIS_URL=redis_url
         )
         queue = Queue("default", connection=connection)
-        with testservers.rq_worker(env, connection):
+        with testing.rq_worker(env, connection):
             task = Task.objects.create(url=slow)
             job = queue.enqueue(get_url_length, task.id, job_timeout=120)
             poll(lambda: job.get_status(refresh=True) in ("finished", "failed"), "the trickling job's end")

@@ -7,8 +7,8 @@ import django_rq
 import pytest
 from rq.job import Job
 
-from lab import grading
-from lab.amplifier import amplifier
+from lab.core.amplifier import amplifier
+from lab.grader import grading
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Task
 
@@ -71,7 +71,7 @@ def test_a_row_that_never_got_committed_is_not_called_the_race():
 
 
 def test_an_error_on_the_workers_thread_is_raised_on_the_callers():
-    from lab.amplifier import run_on_thread
+    from lab.core.amplifier import run_on_thread
 
     def fails():
         raise ValueError("signal only works in main thread of the main interpreter")

@@ -12,9 +12,9 @@ import django_rq
 import pytest
 from django.db import transaction
 
-from lab import web
-from lab.barrier import settle
-from lab.outcomes import failures, wait_for
+from lab.core import web
+from lab.core.outcomes import failures, wait_for
+from lab.lessons.barrier import settle
 from workshop_project.tasks.models import Task
 
 

@@ -1,4 +1,4 @@
-"""lab.interleave places a second relay's claim inside the first relay's transaction, every time.
+"""lab.grader.interleave places a second relay's claim inside the first relay's transaction, every time.
 
 What it must show: a relay that lets its rows go before it marks them sends
 them twice when a second relay claims in that window (not sometimes: every
@@ -13,7 +13,8 @@ from django.test import override_settings
 from django.utils import timezone
 from rq.exceptions import DuplicateJobError
 
-from lab import interleave, relaying
+from lab.core import relaying
+from lab.grader import interleave
 from workshop_project.tasks import outbox
 from workshop_project.tasks.models import Outbox
 

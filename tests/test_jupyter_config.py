@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 import requests
 
-from lab import testservers
+from lab import testing
 
-BASE_DIR = testservers.BASE_DIR
+BASE_DIR = testing.BASE_DIR
 LESSON = "notebooks/00_welcome.ipynb"
 
 
 @pytest.fixture(scope="module")
 def jupyterlab():
     """``bin/run jupyter`` on a free port, with a pyenv-like ``~/.bashrc``; yields (url, session, shims)."""
-    port = testservers.free_port()
+    port = testing.free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="workshop-jupyter-home-") as home:
         shims = Path(home) / ".pyenv" / "shims"
@@ -38,7 +38,7 @@ def jupyterlab():
             shim.chmod(0o755)
         for start_up in (".profile", ".bashrc"):  # where pyenv's instructions put `pyenv init`
             (Path(home) / start_up).write_text(f'export PATH="{shims}:$PATH"\n')
-        env = testservers.django_env(
+        env = testing.django_env(
             HOME=home,
             JUPYTER_BIND=f"127.0.0.1:{port}",
             JUPYTER_RUNTIME_DIR=str(Path(home) / "runtime"),
@@ -51,7 +51,7 @@ def jupyterlab():
             log = stack.enter_context(open(log_path, "w"))  # noqa: SIM115
             try:
                 stack.enter_context(
-                    testservers.running(
+                    testing.running(
                         ["bin/run", "jupyter"],
                         "JupyterLab",
                         lambda: requests.get(f"{url}/api", timeout=2).ok,
@@ -61,7 +61,7 @@ def jupyterlab():
                         stderr=subprocess.STDOUT,
                     )
                 )
-            except testservers.ServiceError as error:
+            except testing.ServiceError as error:
                 pytest.fail(f"{error}; its log ends:\n{log_path.read_text()[-2000:]}")
             session = requests.Session()
             session.get(f"{url}/lab", timeout=30)  # as a browser: the _xsrf cookie every POST/PUT carries

@@ -14,7 +14,7 @@ import subprocess
 
 import yaml
 
-from lab.testservers import BASE_DIR, django_env
+from lab.testing import BASE_DIR, django_env
 
 SCRIPT = r"""
 set -u

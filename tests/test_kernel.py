@@ -2,7 +2,7 @@
 
 import json
 
-from lab import kernel
+from lab.stack import kernel
 
 
 def test_the_kernel_spec_is_django_extensions_with_what_a_notebook_needs(tmp_path):

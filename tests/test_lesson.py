@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from lab import lesson, progress
+from lab.core import progress
+from lab.lessons import lesson
 from workshop_project import exercise_registry
 from workshop_project.test_settings import redis_url_beside
 

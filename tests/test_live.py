@@ -2,7 +2,7 @@
 
 import pytest
 
-from lab import race
+from lab.lessons import race
 from workshop_project.tasks.variants import VARIANTS
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")

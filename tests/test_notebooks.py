@@ -23,7 +23,7 @@ import pytest
 from django.conf import settings
 from nbclient import NotebookClient
 
-from lab import kernel
+from lab.stack import kernel
 
 from .conftest import process_env
 
@@ -67,6 +67,22 @@ def kernel_env(web_url):
     database that the test settings (and so the web and the worker) use.
     """
     return process_env(REDIS_URL=settings.REDIS_URL, WORKSHOP_WEB_URL=web_url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def this_checkouts_kernel(tmp_path_factory):
+    """The kernel spec for this checkout, found first (JUPYTER_PATH): the one in the
+    virtualenv names whichever checkout last ran ``workshop kernel`` (several git
+    worktrees can share one virtualenv), and its PYTHONPATH decides whose code runs."""
+    prefix = tmp_path_factory.mktemp("kernel")
+    kernel.install(prefix)
+    before = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(prefix / "share" / "jupyter"), before]))
+    yield
+    if before is None:
+        os.environ.pop("JUPYTER_PATH", None)
+    else:
+        os.environ["JUPYTER_PATH"] = before
 
 
 @pytest.fixture(scope="session")

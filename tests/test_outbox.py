@@ -18,7 +18,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client, override_settings
 
-from lab import grader_fixtures, grading, relaying, testservers, web
+from lab import testing
+from lab.core import fixtures, relaying, web
+from lab.grader import grading
 from workshop_project.tasks import outbox
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Outbox, Task
@@ -49,7 +51,7 @@ def run_jobs(**options):
 
 @pytest.fixture(scope="module")
 def pages():
-    with grader_fixtures.sample_pages() as served:
+    with fixtures.sample_pages() as served:
         yield served
 
 
@@ -194,7 +196,7 @@ def test_a_row_for_an_unknown_queue_says_so_and_the_relay_goes_on(samples):
 
 def test_rows_wait_while_redis_is_down_without_counting_attempts(samples):
     tasks = start_tasks(samples, 3)
-    with grader_fixtures.redis_down(QUEUE):
+    with fixtures.redis_down(QUEUE):
         down = outbox.relay_once()
     assert down.redis_error, down
     assert down.marked == 0, down
@@ -238,7 +240,7 @@ def test_requests_during_a_redis_outage_each_run_exactly_once(samples, report):
     with relaying.StoppableRedis() as outage_redis:
         queues = {**settings.RQ_QUEUES, OUTAGE: {"URL": outage_redis.url, "DEFAULT_TIMEOUT": 60}}
         web_env = process_env(WORKSHOP_OUTBOX_QUEUE=OUTAGE)
-        with testservers.web_server(web_env) as web_url, override_settings(RQ_QUEUES=queues, WORKSHOP_WEB_URL=web_url):
+        with testing.web_server(web_env) as web_url, override_settings(RQ_QUEUES=queues, WORKSHOP_WEB_URL=web_url):
             relay = outbox.Relay(interval=0.1, queues=[OUTAGE]).start()
             try:
                 outage_redis.stop()
@@ -258,7 +260,7 @@ def test_requests_during_a_redis_outage_each_run_exactly_once(samples, report):
 
                 outage_redis.start()
                 back = time.perf_counter()
-                testservers.wait_until(
+                testing.wait_until(
                     lambda: not Outbox.objects.filter(queue=OUTAGE, sent_on__isnull=True).exists(),
                     "the relay's drain",
                     timeout=120,

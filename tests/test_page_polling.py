@@ -20,7 +20,7 @@ from rq import SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
-from lab import testservers
+from lab import testing
 from tests.conftest import process_env
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Task
@@ -128,16 +128,16 @@ def test_row_polls_do_not_flood_the_dev_servers_console(tmp_path, live_processes
     in 2.5 minutes for one wrong ex01). Polls that succeed are left out; everything else stays."""
     task = Task.objects.create(url="http://127.0.0.1:9/")
     log = tmp_path / "runserver.log"
-    port = testservers.free_port()
+    port = testing.free_port()
     web = f"http://127.0.0.1:{port}"
     with (
         log.open("w") as console,
-        testservers.running(
+        testing.running(
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
             "the web server",
             lambda: requests.get(f"{web}/healthz", timeout=2).ok,
             env={**process_env(), "WORKSHOP_WEB_URL": web},
-            cwd=testservers.BASE_DIR,
+            cwd=testing.BASE_DIR,
             stdout=console,
             stderr=subprocess.STDOUT,
         ),

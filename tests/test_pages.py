@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from lab import web
-from lab.amplifier import amplifier
+from lab.core import web
+from lab.core.amplifier import amplifier
 from workshop_project import exercise_registry
 from workshop_project.tasks.models import Task
 from workshop_project.tasks.variants import VARIANTS

@@ -15,16 +15,16 @@ import pytest
 import redis
 from rq import Queue
 
-from lab import testservers
-from lab.barrier import marker
-from lab.outcomes import clear_jobs
+from lab import testing
+from lab.core.outcomes import clear_jobs
+from lab.lessons.barrier import marker
 
-BASE_DIR = testservers.BASE_DIR
+BASE_DIR = testing.BASE_DIR
 
 
 @contextlib.contextmanager
 def bin_run_redis(port, data_dir):
-    env = testservers.django_env(REDIS_PORT=port, WORKSHOP_DATA_DIR=data_dir)
+    env = testing.django_env(REDIS_PORT=port, WORKSHOP_DATA_DIR=data_dir)
     env.pop("REDIS_URL", None)  # the port decides, as in local mode
     process = subprocess.Popen(
         ["bin/run", "redis"],
@@ -51,11 +51,11 @@ def answers(port):
     def ping():
         return redis.Redis(port=port, socket_connect_timeout=1).ping()
 
-    testservers.wait_until(ping, f"bin/run redis on port {port}")
+    testing.wait_until(ping, f"bin/run redis on port {port}")
 
 
 def test_queued_jobs_survive_a_restart_of_the_stacks_redis(tmp_path):
-    port = testservers.free_port()
+    port = testing.free_port()
     with bin_run_redis(port, tmp_path) as server:
         answers(port)
         queue = Queue("default", connection=redis.Redis(port=port))
@@ -69,8 +69,8 @@ def test_queued_jobs_survive_a_restart_of_the_stacks_redis(tmp_path):
 
 
 def test_it_refuses_a_redis_that_is_not_this_workshops(tmp_path):
-    port = testservers.free_port()
-    with testservers.redis_server(port=port), bin_run_redis(port, tmp_path) as process:
+    port = testing.free_port()
+    with testing.redis_server(port=port), bin_run_redis(port, tmp_path) as process:
         try:
             out, err = process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -80,7 +80,7 @@ def test_it_refuses_a_redis_that_is_not_this_workshops(tmp_path):
 
 
 def test_it_uses_this_workshops_own_redis_when_it_already_runs(tmp_path):
-    port = testservers.free_port()
+    port = testing.free_port()
     with bin_run_redis(port, tmp_path):
         answers(port)
         with bin_run_redis(port, tmp_path) as second:

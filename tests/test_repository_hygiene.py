@@ -14,7 +14,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from lab.testservers import BASE_DIR
+from lab.testing import BASE_DIR
 
 
 def docker_pattern(pattern):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from lab import progress
+from lab.core import progress
 from workshop_project import exercise_registry
 
 TRIALS = 150

@@ -18,8 +18,8 @@ import sys
 import pytest
 import requests
 
-from lab import testservers
-from lab.outcomes import wait_for
+from lab import testing
+from lab.core.outcomes import wait_for
 from tests.conftest import process_env
 from workshop_project.safety import SQLITE_BUSY
 from workshop_project.tasks.models import Task
@@ -42,7 +42,7 @@ def own_web(live_processes, transactional_db):
 
     @contextlib.contextmanager
     def start(**env):
-        with testservers.web_server(process_env(**env)) as url:
+        with testing.web_server(process_env(**env)) as url:
             yield url
 
     return start
@@ -79,31 +79,31 @@ def stop_postgres(url):
         data = connection.execute("SHOW data_directory").fetchone()[0]
     postmaster = int(open(os.path.join(data, "postmaster.pid")).read().split()[0])  # noqa: SIM115, PTH123
     os.kill(postmaster, signal.SIGINT)
-    testservers.wait_until(lambda: not os.path.exists(f"/proc/{postmaster}"), "PostgreSQL's stop")
+    testing.wait_until(lambda: not os.path.exists(f"/proc/{postmaster}"), "PostgreSQL's stop")
 
 
 def test_with_postgresql_stopped_no_page_shows_its_password(tmp_path):
     """The report's case: DATABASE_URL with a password, PostgreSQL stopped while the web runs.
     DEBUG's page listed the password 16 times (psycopg's ``conn_params`` and ``conninfo`` in the
     traceback's variables, Django's ``settings_dict``); /healthz was one of those 500s."""
-    with testservers.postgres_server() as trust_url:
+    with testing.postgres_server() as trust_url:
         url = trust_url.replace("postgres://workshop@", f"postgres://workshop:{CANARY}@")
-        env = testservers.django_env(
+        env = testing.django_env(
             DJANGO_SETTINGS_MODULE="workshop_project.test_settings",
             DJANGO_DEBUG="1",
             DATABASE_URL=url,
             SECOND_DATABASE_URL=f"{url}_second",
             WORKSHOP_DATA_DIR=tmp_path,
         )
-        port = testservers.free_port()
+        port = testing.free_port()
         web = f"http://127.0.0.1:{port}"
         command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-        with testservers.running(
+        with testing.running(
             command,
             "the web server",
             lambda: requests.get(f"{web}/healthz", timeout=2) is not None,
             env={**env, "WORKSHOP_WEB_URL": web},
-            cwd=testservers.BASE_DIR,
+            cwd=testing.BASE_DIR,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         ):
@@ -119,7 +119,7 @@ def test_with_postgresql_stopped_no_page_shows_its_password(tmp_path):
 
 def secret_key_of(data_dir):
     code = "from django.conf import settings; print(settings.SECRET_KEY)"
-    env = testservers.django_env(WORKSHOP_DATA_DIR=data_dir, DJANGO_SECRET_KEY="")
+    env = testing.django_env(WORKSHOP_DATA_DIR=data_dir, DJANGO_SECRET_KEY="")
     return subprocess.run(
         [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
@@ -174,7 +174,7 @@ def test_too_many_writers_get_a_clear_503_and_no_committed_task_is_left_pending(
 def test_the_page_still_answers_when_redis_does_not(own_web, live_processes):
     """A pending task makes the page read rq's failed-job registry; with Redis gone it says so, not 500."""
     Task.objects.create(url=f"{live_processes}/samples/10/")
-    with own_web(REDIS_URL=f"redis://127.0.0.1:{testservers.free_port()}/15") as url:
+    with own_web(REDIS_URL=f"redis://127.0.0.1:{testing.free_port()}/15") as url:
         response = requests.get(f"{url}/", timeout=30)
     assert response.status_code == 200
     assert "Redis does not answer" in response.text

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from lab import structure
+from lab.grader import structure
 from workshop_project import exercise_registry
 
 

@@ -16,27 +16,27 @@ import redis
 from rq import Queue, Worker
 from rq.job import Job, JobStatus
 
-from lab import testservers
-from lab.barrier import marker
+from lab import testing
+from lab.lessons.barrier import marker
 from tests.conftest import process_env
 
-BASE_DIR = testservers.BASE_DIR
+BASE_DIR = testing.BASE_DIR
 DEADLINE = 60.0
 
 
 def wait_until(condition, what, timeout=DEADLINE):
-    testservers.wait_until(condition, what, timeout=timeout)
+    testing.wait_until(condition, what, timeout=timeout)
 
 
 @pytest.fixture
 def private_redis():
     """A redis-server of this test's own, on a fixed port so it can be stopped and started again."""
-    port = testservers.free_port()
+    port = testing.free_port()
     stack = contextlib.ExitStack()
     holder = {"stack": stack}
 
     def start():
-        holder["url"] = stack.enter_context(testservers.redis_server(port=port))
+        holder["url"] = stack.enter_context(testing.redis_server(port=port))
         return holder["url"]
 
     def stop():

@@ -207,7 +207,7 @@ LOGGING = {
     "loggers": {
         # The amplifier's in-thread workers are quiet: the lab reads what they
         # did from rq's registries. The live worker (rqworker) logs as usual.
-        "lab.amplifier": {"handlers": ["null"], "propagate": False},
+        "lab.core.amplifier": {"handlers": ["null"], "propagate": False},
         # runserver's request log (the `make up` console), less each pending row's poll every second.
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },

@@ -6,7 +6,7 @@ the grader's jobs):
     live stack (web, worker, notebooks)   REDIS_URL's own database (0 by default)
     grader (`pytest exercises/`)          15, or TEST_REDIS_URL
     exercise 07's mutation run            the one below the grader's: 14
-    lesson 02's quiet queue (lab.quiet_queue)  12 on the live server: no worker listens there
+    lesson 02's quiet queue (lab.lessons.quiet_queue)  12 on the live server: no worker listens there
     the project's tests (`make test`)     their own redis-server: 15 for the tests and their
                                           worker, 14 for the grader they run, 13 for its mutation run
 

@@ -11,7 +11,7 @@ import django_rq
 from django.db import transaction
 from rq.registry import FailedJobRegistry
 
-from lab import grading
+from lab.grader import grading
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Task
 

@@ -1,7 +1,7 @@
 """Grades exercise 02: the job finds its row; a failure inside the block leaves no row and no job."""
 
-from lab import grading
-from lab.web import page_path
+from lab.grader import grading
+from lab.grader.grading import page_path
 from workshop_project.tasks.models import Task
 
 PAGE = page_path("ex02_non_atomic")

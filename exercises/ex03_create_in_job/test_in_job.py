@@ -1,7 +1,7 @@
 """Grades exercise 03: the job creates its own task and returns its id; the view writes nothing."""
 
-from lab import grading
-from lab.web import page_path
+from lab.grader import grading
+from lab.grader.grading import page_path
 from workshop_project.tasks.models import Task
 
 PAGE = page_path("ex03_create_in_job")

@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from lab import grading
-from lab.web import page_path
+from lab.grader import grading
+from lab.grader.grading import page_path
 
 PAGE = page_path("ex04_on_commit")
 

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from lab import grading
+from lab.grader import grading
 from workshop_project.tasks.models import Task
 
 

@@ -4,7 +4,7 @@ never runs for a rollback, passes every argument on, and is immediate outside a 
 from django.db import transaction
 from django_rq import job
 
-from lab import grading
+from lab.grader import grading
 from workshop_project.tasks.models import Task
 
 

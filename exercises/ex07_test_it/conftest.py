@@ -8,8 +8,8 @@ that one process.)
 
 import pytest
 
-from lab import mutation
-from lab.grader_plugin import graded_packages
+from lab.grader import mutation
+from lab.grader.plugin import graded_packages
 from workshop_project import exercise_registry
 
 SLUG = "ex07_test_it"

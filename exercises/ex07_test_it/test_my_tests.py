@@ -1,11 +1,11 @@
 """Grades exercise 07 by mutation: your tests must pass on the on_commit view and fail on each broken copy.
 
 Your test file runs once, in its own pytest process, against every version
-of the view (see lab/mutation.py for the broken copies); conftest.py beside
+of the view (see lab/grader/mutation.py for the broken copies); conftest.py beside
 this file starts that run and gives its ``report`` to the checks below.
 """
 
-from lab import grading
+from lab.grader import grading
 
 WHAT_IT_DOES = {
     "premature_enqueue": "enqueues the job at once, before the commit (the article's bug)",

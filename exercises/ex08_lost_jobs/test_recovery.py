@@ -6,7 +6,7 @@ import django_rq
 from django.db import transaction
 from django.utils import timezone
 
-from lab import grader_fixtures, grading
+from lab.grader import fixtures, grading
 from workshop_project.tasks.models import Task
 
 LONG_AGO = timedelta(hours=1)
@@ -19,7 +19,7 @@ def make_stale(*tasks):
 def lose_jobs(learner, samples, count=3):
     """Start tasks in one transaction while Redis refuses connections: their jobs are lost."""
     urls = [samples.url(2000 + n) for n in range(count)]
-    with grader_fixtures.redis_down() as closed:
+    with fixtures.redis_down() as closed:
         try:
             with transaction.atomic():
                 tasks = [learner.start_task(url) for url in urls]

@@ -5,7 +5,7 @@ your ``start_task`` fails only its own checks), run your ``relay_once`` for
 real, and let a real rq worker run what it enqueued. Exactly once is counted
 where it matters: the fetches of each task's page.
 
-Two relays at once are not left to timing: ``lab.interleave`` stops relay A
+Two relays at once are not left to timing: ``lab.grader.interleave`` stops relay A
 inside its transaction (right after its claim, and in another check right
 before its mark) until relay B has made its own claim or waits for A's lock,
 on SQLite and on PostgreSQL alike (see that module for how each is told).
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
-from lab import grader_fixtures, grading, interleave, relaying
+from lab.grader import fixtures, grading, interleave, relaying
 from workshop_project.tasks import outbox
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Outbox, Task
@@ -272,7 +272,7 @@ def test_a_poison_row_stops_at_the_limit_and_blocks_nothing(learner, samples):
 def test_rows_wait_while_redis_is_down(learner, samples):
     tasks = waiting_rows(samples, 3)
     raised = None
-    with grader_fixtures.redis_down() as closed:
+    with fixtures.redis_down() as closed:
         try:
             learner.relay_once()
         except Exception as error:  # a relay may end its pass by raising: the loop around it tries again

@@ -22,7 +22,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from lab import testservers
+from lab import testing
 from workshop_project.test_settings import redis_url_beside
 
 from ..conftest import process_env
@@ -111,7 +111,7 @@ def notebooks_snapshot():
 def jupyterlab(live_processes):
     """``bin/run jupyter`` on a free port, its kernels on the session's live stack; yields its URL."""
     before = notebooks_snapshot()
-    port = testservers.free_port()
+    port = testing.free_port()
     with tempfile.TemporaryDirectory(prefix="workshop-jupyter-") as folder:
         user_settings = Path(folder) / "user-settings" / "@jupyterlab" / "docmanager-extension"
         user_settings.mkdir(parents=True)
@@ -132,7 +132,7 @@ def jupyterlab(live_processes):
         with contextlib.ExitStack() as stack:
             log = stack.enter_context(open(Path(folder) / "jupyter.log", "w"))  # noqa: SIM115
             stack.enter_context(
-                testservers.running(
+                testing.running(
                     ["bin/run", "jupyter"],
                     "JupyterLab",
                     lambda: requests.get(f"{url}/api", timeout=2).ok,

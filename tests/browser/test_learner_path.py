@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from lab import web
+from lab.core import web
 
 from .conftest import NOTEBOOKS
 

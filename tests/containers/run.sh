@@ -296,7 +296,7 @@ check_stack() {  # LABEL: start the stack stage by stage, then check it from out
   in_jupyter env OLD_PID="$old_pid" python manage.py shell -c '
 import os, time, django_rq
 from rq import Worker
-from lab.barrier import settle
+from lab.lessons.barrier import settle
 connection = django_rq.get_connection("default")
 deadline = time.monotonic() + 90
 while not any(w.pid != int(os.environ["OLD_PID"]) for w in Worker.all(connection=connection)) and time.monotonic() < deadline:

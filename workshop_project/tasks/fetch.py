@@ -44,7 +44,7 @@ NOT_PUBLIC_V6 = [
     ipaddress.ip_network(network) for network in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
 ]
 
-#: URL prefixes this process serves itself (lab.samples_server registers its own while it runs).
+#: URL prefixes this process serves itself (lab.stack.samples_server registers its own while it runs).
 _local_prefixes = set()
 
 

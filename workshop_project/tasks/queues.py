@@ -7,7 +7,7 @@ this queue notes ``task id -> job id`` whenever a job is made whose first
 argument is an int (``get_url_length.delay(task.id)``, a learner's own job,
 the outbox relay's, a scheduled one), so the page reads only its rows' jobs.
 Settings select it (``RQ["QUEUE_CLASS"]``); the key is rq's namespace, so
-clearing rq's keys (the grader, ``lab.outcomes.clear_jobs``) clears it too.
+clearing rq's keys (the grader, ``lab.core.outcomes.clear_jobs``) clears it too.
 """
 
 from django_rq.queues import DjangoRQ

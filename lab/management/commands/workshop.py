@@ -18,8 +18,11 @@ import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from lab import doctor, kernel, lesson, progress, race, testservers, web
-from lab.advice import not_answering
+from lab import testing
+from lab.core import progress, web
+from lab.lessons import lesson, race
+from lab.stack import doctor, kernel
+from lab.stack.advice import not_answering
 from workshop_project import exercise_registry
 from workshop_project.tasks.variants import VARIANTS
 
@@ -108,27 +111,27 @@ class Command(BaseCommand):
         if url.hostname not in ("127.0.0.1", "localhost"):
             raise CommandError(f"REDIS_URL points at {url.hostname}, not this machine: there is nothing to start here")
         try:
-            binary = testservers.redis_binary()
-        except testservers.ServiceError as error:
+            binary = testing.redis_binary()
+        except testing.ServiceError as error:
             raise CommandError(str(error)) from None
         if check:
             self.stdout.write(f"Redis: {binary}, on port {url.port or 6379}")
             return
-        raise SystemExit(testservers.serve_redis(url.port or 6379, Path(settings.DATA_DIR) / "redis"))
+        raise SystemExit(testing.serve_redis(url.port or 6379, Path(settings.DATA_DIR) / "redis"))
 
     def handle_wait_redis(self, timeout, **options):
         url = settings.RQ_QUEUES["default"]["URL"]
         try:
-            testservers.wait_until(
+            testing.wait_until(
                 lambda: redis.Redis.from_url(url, socket_connect_timeout=1).ping(), "Redis", timeout=timeout
             )
-        except testservers.ServiceError:
+        except testing.ServiceError:
             raise CommandError(f"Redis {not_answering('Redis', url)}") from None
 
     def handle_check(self, **options):
         from django.conf import settings
 
-        from lab import structure
+        from lab.grader import structure
 
         found = structure.problems(settings.BASE_DIR)
         for problem in found:

@@ -18,7 +18,7 @@ from django.db import connections, transaction
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
-from lab.amplifier import amplifier
+from lab.core.amplifier import amplifier
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Task
 

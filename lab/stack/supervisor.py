@@ -1,6 +1,6 @@
 """Keep one command running: restart it when it exits, and when a watched Python file changes.
 
-    python -m lab.supervisor [--watch FOLDER]... -- COMMAND...
+    python -m lab.stack.supervisor [--watch FOLDER]... -- COMMAND...
 
 ``bin/run worker`` runs the rq worker through this. rq never reloads code,
 so a changed file restarts the worker; and a worker that dies (Redis went

@@ -17,9 +17,8 @@ from django_rq import job
 from rq import get_current_job
 from rq.job import Job, JobStatus
 
+from lab.core.outcomes import POLL_INTERVAL, outcome_of
 from workshop_project.tasks.models import Task
-
-from .outcomes import POLL_INTERVAL, outcome_of
 
 
 @job("default")

@@ -52,7 +52,7 @@ class SamplePages:
 def sample_pages() -> Iterator[SamplePages]:
     from django.core.wsgi import get_wsgi_application
 
-    from .samples_server import serving
+    from lab.stack.samples_server import serving
 
     counter = FetchCounter(get_wsgi_application())
     with serving(counter) as base:
@@ -63,7 +63,7 @@ def sample_pages() -> Iterator[SamplePages]:
 def redis_down(queue_name: str = "default") -> Iterator[str]:
     """Point the queue at a port where nothing listens: every enqueue really fails
     with a refused connection (code that asks django_rq.get_queue() at call time)."""
-    from .testservers import free_port
+    from lab.testing import free_port
 
     closed = f"redis://127.0.0.1:{free_port()}/0"
     queues = {**settings.RQ_QUEUES, queue_name: {**settings.RQ_QUEUES[queue_name], "URL": closed}}

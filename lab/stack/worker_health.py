@@ -1,4 +1,4 @@
-"""The worker container's health check: ``python -m lab.worker_health`` (docker-compose.yml).
+"""The worker container's health check: ``python -m lab.stack.worker_health`` (docker-compose.yml).
 
 Healthy (exit 0) when an rq worker of this container (same hostname) is
 registered in Redis *and* its process is alive: a killed worker stays

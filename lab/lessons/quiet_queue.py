@@ -21,10 +21,9 @@ from rq.decorators import job as rq_job
 from rq.queue import Queue
 from rq.registry import FailedJobRegistry
 
+from lab.core.amplifier import BurstWorker, run_on_thread
+from lab.core.outcomes import clear_jobs, fetch_outcome
 from workshop_project.tasks.jobs import get_url_length
-
-from .amplifier import BurstWorker, run_on_thread
-from .outcomes import clear_jobs, fetch_outcome
 
 
 def _decorator_of(function) -> rq_job | None:
@@ -98,7 +97,7 @@ def try_reproduce(url: str, runs: int = 3, slug: str = "ex01_reproduce") -> None
 
 
 def _calls(queue: Queue, url: str, runs: int, slug: str) -> None:
-    from .lesson import call_learner
+    from lab.lessons.lesson import call_learner
 
     for run in range(1, runs + 1):
         returned = call_learner(slug, "reproduce", url)

@@ -30,12 +30,12 @@ from django.conf import settings
 from django.db.models import Max
 from rq.job import JobStatus
 
+from lab.core import web
+from lab.core.outcomes import POLL_INTERVAL, Outcome, failures
+from lab.lessons import race
+from lab.lessons.barrier import settle
+from lab.lessons.probes import first_query
 from workshop_project.tasks.models import Task
-
-from . import race, web
-from .barrier import settle
-from .outcomes import POLL_INTERVAL, Outcome, failures
-from .probes import first_query
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -166,16 +166,16 @@ def print_rows(rows: Sequence[Leftovers]) -> None:
 
 
 def run_recipe(filename: str, *pytest_args: str, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
-    """Run ``pytest lab/recipes/<filename>`` in its own process; return its exit code and output lines.
+    """Run ``pytest lab/lessons/recipes/<filename>`` in its own process; return its exit code and output lines.
 
     pytest-django creates a test database for it, as for any test suite, and
     the run enqueues where the grader does (``lesson.grader_env``): never on
     the Redis database a live worker listens on, so no worker takes its jobs.
     """
-    from .lesson import grader_env
+    from lab.lessons.lesson import grader_env
 
     process = subprocess.run(
-        [sys.executable, "-m", "pytest", f"lab/recipes/{filename}", "-q", "-p", "no:logging", *pytest_args],
+        [sys.executable, "-m", "pytest", f"lab/lessons/recipes/{filename}", "-q", "-p", "no:logging", *pytest_args],
         cwd=settings.BASE_DIR,
         env={**grader_env(), **(env or {})},
         capture_output=True,
@@ -190,7 +190,7 @@ class RecipeFailed(RuntimeError):
 
 
 def real_worker_recipe() -> list[str]:
-    """Run ``lab/recipes/test_real_worker.py``: the article's view must fail, the on_commit one pass.
+    """Run ``lab/lessons/recipes/test_real_worker.py``: the article's view must fail, the on_commit one pass.
 
     Returns pytest's lines worth reading (the failure, the verdicts, the summary).
     """
@@ -201,14 +201,14 @@ def real_worker_recipe() -> list[str]:
     )
     if code != 1 or not expected:
         raise RecipeFailed(
-            "lab/recipes/test_real_worker.py did not fail on the article's view only:\n" + "\n".join(lines)
+            "lab/lessons/recipes/test_real_worker.py did not fail on the article's view only:\n" + "\n".join(lines)
         )
     return [line for line in lines if line.startswith(("E ", "FAILED", "PASSED")) or " passed" in line]
 
 
 def testing_table() -> str:
-    """Measure lesson 08's table (``lab/recipes/matrix.py``); return it in Markdown."""
-    from .recipes.matrix import MODES, QUEUES, SETUPS
+    """Measure lesson 08's table (``lab/lessons/recipes/matrix.py``); return it in Markdown."""
+    from lab.lessons.recipes.matrix import MODES, QUEUES, SETUPS
 
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "rows.jsonl"
@@ -216,7 +216,9 @@ def testing_table() -> str:
         rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
     if code != 0 or not rows:  # a changed django-rq or Django: say so rather than show a stale table
         said = [line for line in lines if line.startswith(("E ", "ERROR", "FAILED")) or "passed" in line]
-        raise RecipeFailed("lab/recipes/matrix.py did not measure the expected table:\n" + "\n".join(said or lines))
+        raise RecipeFailed(
+            "lab/lessons/recipes/matrix.py did not measure the expected table:\n" + "\n".join(said or lines)
+        )
     seen = {(row["setup"], row["mode"], row["queue"]): row["job"] for row in rows}
     production = {"auto": "the race", "on_db_commit": "safe", "request_finished": "safe"}
     header = ["commit mode", "queue", "in production", *SETUPS]

@@ -3,7 +3,7 @@
 What a learner sees is decided here: one line when Redis is down, one plain
 sentence per failing exercise (what was expected, what the worker did) with
 the hint of the check that failed, and a progress table at the end. The
-sentences come from the graders (``lab.grading``); this module only decides
+sentences come from the graders (``lab.grader.grading``); this module only decides
 what is graded, on which databases, and how it is reported.
 """
 
@@ -18,11 +18,10 @@ import pytest
 import redis
 from django.conf import settings
 
+from lab.core import progress
+from lab.grader.grading import describe_error
+from lab.stack.advice import START_STACK
 from workshop_project import exercise_registry
-
-from . import progress
-from .advice import START_STACK
-from .grading import describe_error
 
 START_REDIS = f"{START_STACK} (or point REDIS_URL at a running Redis), then grade again"
 
@@ -80,7 +79,7 @@ def isolate_child_processes() -> dict[str, str]:
     test settings; a child can never reach the live ``data/workshop.sqlite3`` or
     the live worker's Redis database. Returns what it set.
     """
-    from .testservers import database_url
+    from lab.testing import database_url
 
     names = {"default": "DATABASE_URL", "second": "SECOND_DATABASE_URL"}
     isolated = {

@@ -16,10 +16,9 @@ from django.conf import settings
 from django.db import connections
 from rq import Worker
 
+from lab.stack import kernel, sources
+from lab.stack.advice import START_STACK, not_answering
 from workshop_project.tasks.health import unapplied_migrations
-
-from . import kernel, sources
-from .advice import START_STACK, not_answering
 
 
 @dataclass

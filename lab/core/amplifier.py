@@ -35,7 +35,7 @@ class ThreadWorker(SimpleWorker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.log = logging.getLogger("lab.amplifier")
+        self.log = logging.getLogger("lab.core.amplifier")
 
     def _install_signal_handlers(self):
         pass
@@ -135,3 +135,21 @@ def amplifier() -> Iterator[Amplifier]:
         yield amp
     finally:
         Queue.enqueue_job, Queue.push_job_id = saved
+
+
+def run_queued_jobs(queue_name: str = "default", timeout: float = 60) -> list[str]:
+    """A real rq worker (burst mode) runs every job waiting in the queue, on another
+    thread with its own database connection, as a worker arriving now would; returns their ids."""
+    import django_rq
+
+    queue = django_rq.get_queue(queue_name)
+    job_ids = queue.get_job_ids()
+    try:
+        run_on_thread(
+            lambda: BurstWorker([queue], connection=queue.connection).work(burst=True), "queue-worker", timeout
+        )
+    except TimeoutError:
+        raise TimeoutError(
+            f"The worker was still busy after {timeout:g} s: does a job wait for something that never happens?"
+        ) from None
+    return job_ids

@@ -13,7 +13,7 @@ This module is kept tiny on purpose: the worker imports it for every
 
 import django_rq
 
-from .outcomes import wait_for
+from lab.core.outcomes import wait_for
 
 
 def marker() -> None:

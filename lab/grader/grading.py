@@ -4,7 +4,7 @@ Every check ends in :func:`fail` with one plain sentence (what was expected,
 what happened) or passes. Nothing here mocks ``.delay()``, Redis or the
 database: jobs are run by a real rq worker on another thread with its own
 database connection, and what they did is read back from rq
-(:class:`lab.outcomes.Outcome`). A learner's value is never trusted: a
+(:class:`lab.core.outcomes.Outcome`). A learner's value is never trusted: a
 ``None``, a string that is not a job id or a model instance where an id was
 expected gives the check's sentence, never a grader traceback.
 """
@@ -24,10 +24,14 @@ from django.test import Client
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from workshop_project import exercise_registry
+from lab.core import amplifier as amplifier_module
 
-from .amplifier import BurstWorker, run_on_thread
-from .outcomes import Outcome, fetch_outcome
+# What graders take from the shared core, through this module (exercises import only lab.grader).
+from lab.core.amplifier import amplifier as amplifier  # noqa: E402
+from lab.core.outcomes import Outcome, fetch_outcome
+from lab.core.outcomes import clear_jobs as clear_jobs  # noqa: E402
+from lab.core.web import page_path as page_path  # noqa: E402
+from workshop_project import exercise_registry
 
 
 def fail(sentence: str, cause: str | None = None) -> NoReturn:
@@ -136,17 +140,11 @@ def failed_job_ids(queue_name: str = "default") -> list[str]:
 
 
 def run_queued_jobs(queue_name: str = "default", timeout: float = 60) -> list[str]:
-    """A real rq worker (burst mode) runs every job waiting in the queue, on another
-    thread with its own database connection, as a worker arriving now would; returns their ids."""
-    queue = django_rq.get_queue(queue_name)
-    job_ids = queue.get_job_ids()
+    """:func:`lab.core.amplifier.run_queued_jobs`, ending the check with its sentence at the deadline."""
     try:
-        run_on_thread(
-            lambda: BurstWorker([queue], connection=queue.connection).work(burst=True), "grader-worker", timeout
-        )
-    except TimeoutError:
-        fail(f"The worker was still busy after {timeout:g} s: does a job wait for something that never happens?")
-    return job_ids
+        return amplifier_module.run_queued_jobs(queue_name, timeout)
+    except TimeoutError as error:
+        fail(str(error))
 
 
 def expect_found(run: Outcome, task_id: int, model: str = "task", using: str = "default") -> None:

@@ -1,6 +1,6 @@
 """Lesson 08's table, measured: commit mode × test set-up × queue → what did the job see?
 
-Run by the lesson as ``pytest lab/recipes/matrix.py``, on a test database
+Run by the lesson as ``pytest lab/lessons/recipes/matrix.py``, on a test database
 (pytest-django creates it) and a Redis database of its own (TEST_REDIS_URL).
 Each trial posts, through Django's test client, to a view that does what
 the article's view does (create a row, enqueue a job for it, under
@@ -38,9 +38,9 @@ from django_rq import thread_queue
 from rq import SimpleWorker
 from rq.job import JobStatus
 
-from lab.amplifier import amplifier
-from lab.outcomes import clear_jobs
-from lab.probes import find_task
+from lab.core.amplifier import amplifier
+from lab.core.outcomes import clear_jobs
+from lab.lessons.probes import find_task
 from workshop_project.tasks.models import Task
 
 MODES = ("auto", "on_db_commit", "request_finished")

@@ -1,7 +1,7 @@
 """Mutation grading for exercise 07: do the learner's tests catch a broken view?
 
 The grader runs the learner's test file once, in a fresh pytest process,
-with this module as a plugin (``-p lab.mutation``). Every test runs once per
+with this module as a plugin (``-p lab.grader.mutation``). Every test runs once per
 version of the on_commit view (``/variants/on_commit/``): the correct one
 and each broken copy below, patched in for that run. The plugin writes, for
 each version, which tests passed and which failed (with their first line) to
@@ -133,7 +133,7 @@ def _results_of(path) -> dict:
 
 
 def pytest_configure(config):
-    from .grader_plugin import use_own_test_databases
+    from lab.grader.plugin import use_own_test_databases
 
     use_own_test_databases("mutation")
 
@@ -210,7 +210,7 @@ class Run:
             # its own test databases too (its data folder), whatever else runs beside it
             "WORKSHOP_DATA_DIR": self.folder,
         }
-        command = [sys.executable, "-m", "pytest", "--noconftest", "-p", "lab.mutation", "-q", "--nomigrations"]
+        command = [sys.executable, "-m", "pytest", "--noconftest", "-p", "lab.grader.mutation", "-q", "--nomigrations"]
         self.process = subprocess.Popen(
             [*command, *map(str, self.files)],
             cwd=settings.BASE_DIR,

@@ -23,10 +23,11 @@ from contextlib import contextmanager
 import requests
 from django.conf import settings
 
+from lab.core import progress, web
+from lab.core.outcomes import clear_failures
+from lab.lessons import race
+from lab.stack import doctor
 from workshop_project import exercise_registry
-
-from . import doctor, progress, race, web
-from .outcomes import clear_failures
 
 #: The checks a lesson cannot run without (the kernel is obviously running).
 NEEDED = ("Redis", "database 'default'", "web", "worker")

@@ -7,10 +7,10 @@ import django_rq
 from django.test import Client
 from rq.job import Job
 
-from . import web
-from .amplifier import amplifier
-from .outcomes import Outcome, outcome_of_job, wait_for
-from .samples_server import serving
+from lab.core import web
+from lab.core.amplifier import amplifier
+from lab.core.outcomes import Outcome, outcome_of_job, wait_for
+from lab.stack.samples_server import serving
 
 SAMPLE_SIZE = 1234
 

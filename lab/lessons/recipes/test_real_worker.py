@@ -14,8 +14,8 @@ Lesson 08 runs this file: the correct view passes, the article's view fails.
 
 from django.test import TransactionTestCase
 
-from lab.amplifier import amplifier
-from lab.outcomes import clear_jobs, failures
+from lab.core.amplifier import amplifier
+from lab.core.outcomes import clear_jobs, failures
 from workshop_project.tasks.models import Task
 
 

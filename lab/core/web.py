@@ -12,11 +12,10 @@ import requests
 from django.conf import settings
 from django.urls import reverse
 
+from lab.stack.advice import START_STACK
 from workshop_project.tasks.forms import default_url
 from workshop_project.tasks.variants import VARIANTS
 from workshop_project.tasks.views import JOB_ID_HEADER, LAB_HEADER, TASK_ID_HEADER
-
-from .advice import START_STACK
 
 #: Headers the lab's requests carry (see the module's docstring).
 LAB_HEADERS = {LAB_HEADER: "1"}

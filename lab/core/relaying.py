@@ -130,7 +130,7 @@ class StoppableRedis:
     """
 
     def __init__(self, port=None):
-        from .testservers import free_port, redis_binary
+        from lab.testing import free_port, redis_binary
 
         self.binary = redis_binary()  # a system redis-server, else pip's valkey-server; one line if neither
         self.port = port or free_port()
@@ -144,7 +144,7 @@ class StoppableRedis:
         return redis.Redis(port=self.port, socket_connect_timeout=1)
 
     def start(self):
-        from .testservers import wait_until
+        from lab.testing import wait_until
 
         command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         command += ["--dir", self.folder.name]
@@ -202,7 +202,7 @@ class LessonQueue:
         self.url = url
 
     def redis_down(self):
-        from .testservers import free_port
+        from lab.testing import free_port
 
         self._point_at(f"redis://127.0.0.1:{free_port()}/0")
 
@@ -221,8 +221,8 @@ def enqueue_delays(variant, runs=10, timeout=30):
     import django_rq
     from rq.job import Job
 
-    from . import web
-    from .outcomes import wait_for
+    from lab.core import web
+    from lab.core.outcomes import wait_for
 
     submissions = [web.submit(variant) for _ in range(runs)]
     delays = []
