@@ -18,7 +18,7 @@ import threading
 
 import pytest
 
-from lab.samples_server import serving
+from lab.stack.samples_server import serving
 from tests.test_fetch_limits import run_job
 from workshop_project.tasks import fetch, pinning
 
