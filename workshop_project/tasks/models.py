@@ -6,20 +6,32 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from rq import get_current_job
 
 from . import job_registry, sqlite_ids
 
 #: The page (variant or exercise) whose request is running, and whether the lab sent it.
 #: Set by ``TaskFormView.dispatch``; read when a task is created, whoever's code creates it.
 started_from = ContextVar("started_from", default=("", False))
+#: The key of a job's meta that carries ``started_from`` to the worker.
+STARTED_FROM_META = "started_from"
+
+
+def _started_the_current_job():
+    """In a worker: the (page, lab) of the request that enqueued the running job, which the
+    project's queue notes in the job's meta (``queues.TaskQueue``); ("", False) outside a job."""
+    job = get_current_job()
+    page, lab = (job.meta.get(STARTED_FROM_META) or ("", False)) if job is not None else ("", False)
+    return page, bool(lab)
 
 
 def current_page():
-    return started_from.get()[0]
+    """The page of this request, or, in a job, of the request that enqueued it (fix 3's job creates the task)."""
+    return started_from.get()[0] or _started_the_current_job()[0]
 
 
 def current_is_lab():
-    return started_from.get()[1]
+    return started_from.get()[1] or _started_the_current_job()[1]
 
 
 class TaskQuerySet(models.QuerySet):
@@ -58,7 +70,10 @@ class Task(models.Model):
 
     def save(self, *args, **kwargs):
         """On SQLite, a new task takes its id from ``sqlite_ids``: never one a rolled-back
-        request had (PostgreSQL's sequence already guarantees it)."""
+        request had (PostgreSQL's sequence already guarantees it). A task created inside a job
+        records that job's id at once."""
+        if self.pk is None and self.job_id is None and (job := get_current_job()) is not None:
+            self.job_id = job.id  # a task a job creates is its job's from the start: the page finds it by it
         if self.pk is None:
             self.pk = sqlite_ids.next_id(type(self), kwargs.get("using"))
             if self.pk is not None:

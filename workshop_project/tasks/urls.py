@@ -13,6 +13,7 @@ app_name = "tasks"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tasks:broken"), name="home"),
     path("tasks/<int:pk>/row/", views.task_row, name="row"),
+    path("jobs/<str:job_id>/row/", views.job_row, name="job_row"),
     path("samples/<int:size>/", samples.sample, name="sample"),
     path("healthz", health.health, name="health"),
 ] + [

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+import django_rq
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseBadRequest
@@ -29,6 +30,9 @@ TASK_ID_HEADER = "X-Task-Id"
 JOB_ID_HEADER = "X-Job-Id"
 #: A request header the lab sends, so that its experiments' tasks are kept apart from yours.
 LAB_HEADER = "X-Workshop-Lab"
+
+#: The session key under which a submit leaves the job whose task the next page waits for.
+AWAITING_JOB = "awaiting_job"
 
 #: How many tasks the page lists.
 LISTED = 30
@@ -102,6 +106,26 @@ def rows(tasks):
     ], answered
 
 
+def job_row(request, job_id):
+    """The row of the task a job creates (fix 3: the page has no task to show yet), for the page's
+    live update: it waits for the task, polling, then becomes the task's own row."""
+    task = Task.objects.filter(job_id=job_id).first()
+    if task is not None:
+        return task_row(request, task.pk)
+    says, poll = "waiting for the job to create its task", "1s"
+    try:
+        job = django_rq.get_queue("default").fetch_job(job_id)
+        if job is None:
+            says, poll = "no such job any more: reload the page", ""
+        elif job.is_failed:
+            result = job.latest_result()
+            last = result.exc_string.strip().splitlines()[-1] if result and result.exc_string else "failed"
+            says, poll = f"the job failed before its task existed: {last}", ""
+    except RedisError:
+        says, poll = QUEUE_DOWN, SLOW_POLL
+    return render(request, "tasks/_job_row.html", {"job_id": job_id, "says": says, "poll": poll})
+
+
 def task_row(request, pk):
     """One row of the task list, for the page's live update (htmx polls it while the task is pending)."""
     [row], _ = rows([get_object_or_404(Task, pk=pk)])
@@ -145,8 +169,12 @@ class TaskFormView(FormView):
         show_lab = "lab" in self.request.GET
         tasks = Task.objects.all() if show_lab else Task.objects.filter(lab=False)
         listed, answered = rows(tasks[:LISTED])
+        awaiting = self.request.session.pop(AWAITING_JOB, None)  # once: a reload lists the task as usual
+        if any(row.task.job_id == awaiting for row in listed):
+            awaiting = None
         context.update(
             rows=listed,
+            awaiting_job=awaiting,
             queue_down="" if answered else QUEUE_DOWN,
             show_lab=show_lab,
             lab_tasks=0 if show_lab else Task.objects.filter(lab=True).count(),
@@ -176,6 +204,8 @@ class TaskFormView(FormView):
             response[TASK_ID_HEADER] = str(task.pk)
         if job is not None:
             response[JOB_ID_HEADER] = job.id
+        if task is None and job is not None:  # fix 3: its row waits on the page for the job's task
+            self.request.session[AWAITING_JOB] = job.id
         messages.info(self.request, started_message(task, job))
         return response
 
