@@ -95,3 +95,40 @@ def test_reset_of_a_missing_file_says_it_was_missing(learner_copy, capsys):
     assert "was missing: the starter is back" in out, out
     assert "already the starter" not in out
     assert exercise.path().read_bytes() == exercise.starter_path().read_bytes()
+
+
+def _reset_and_report(slug, start, queue):
+    start.wait()
+    try:
+        progress.reset(exercise_registry.find(slug))
+    except Exception as error:  # reported to the test, which counts them
+        queue.put((slug, f"{type(error).__name__}: {error}"))
+    else:
+        queue.put((slug, None))
+
+
+def test_resets_of_different_exercises_in_processes_at_once_leave_no_stale_record(learner_copy):
+    """Each reset forgets its exercise's record in progress.json: done by several processes at
+    once, none may raise (one temporary name shared by all) nor bring back a record another
+    one had just removed (read, change, write without one lock for the file)."""
+    exercises = exercise_registry.load()[:4]
+    slugs = {exercise.slug for exercise in exercises}
+    context = multiprocessing.get_context("fork")  # the children keep this test's settings
+    errors, stale, trials = [], [], 40
+    for trial in range(trials):
+        for exercise in exercises:
+            exercise.path().write_text(f"# trial {trial}: the learner's edit\n")
+        progress.record({slug: (False, "graded before the reset") for slug in slugs})
+        start, queue = context.Barrier(len(exercises)), context.Queue()
+        processes = [context.Process(target=_reset_and_report, args=(slug, start, queue)) for slug in slugs]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(30)
+        errors += [f"{slug}: {error}" for slug, error in (queue.get(timeout=5) for _ in processes) if error]
+        stale += sorted(slugs & set(progress.load()))
+    resets = trials * len(exercises)
+    assert (errors, stale) == ([], []), (
+        f"{len(errors)} of {resets} resets raised (e.g. {errors[:1]}); "
+        f"{len(stale)} left a stale record in progress.json (e.g. {stale[:1]})"
+    )

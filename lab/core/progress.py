@@ -57,28 +57,47 @@ def load():
         return {}
 
 
-def _save(records):
+@contextmanager
+def progress_lock():
+    """One change of ``progress.json`` at a time, across processes: a grading run records,
+    a reset forgets, each reads the file, changes it and writes it back; without one lock a
+    reset in another process brought back a record just removed.
+
+    ``fcntl.flock`` on a file beside it: filelock is not in the lock file, flock is in the
+    standard library on Linux and macOS (the workshop's platforms; Windows runs it in
+    Docker), and the kernel releases it when a process dies. Each call opens the file
+    anew, so threads of one process wait for each other too.
+    """
     path = progress_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
-    os.replace(temporary, path)
+    with open(path.with_name(f"{PROGRESS_FILE}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+def _save(records):
+    """A temporary file of its own (tempfile, in the same folder), then ``os.replace``: never
+    half-written, and never another writer's temporary file (one fixed name raised
+    FileNotFoundError when two processes wrote at once)."""
+    write_durably(progress_path(), (json.dumps(records, indent=1, sort_keys=True) + "\n").encode())
 
 
 def record(results):
     """Remember this grading run: ``{slug: (passed, first failure sentence or "")}``."""
-    records = load()
-    now = datetime.now().isoformat(timespec="seconds")
-    for slug, (passed, message) in results.items():
-        exercise = exercise_registry.find(slug)
-        records[slug] = {"passed": passed, "message": message, "graded": now, "digest": digest(exercise.path())}
-    _save(records)
+    with progress_lock():
+        records = load()
+        now = datetime.now().isoformat(timespec="seconds")
+        for slug, (passed, message) in results.items():
+            exercise = exercise_registry.find(slug)
+            records[slug] = {"passed": passed, "message": message, "graded": now, "digest": digest(exercise.path())}
+        _save(records)
 
 
 def forget(slug):
-    records = load()
-    if records.pop(slug, None) is not None:
-        _save(records)
+    with progress_lock():
+        records = load()
+        if records.pop(slug, None) is not None:
+            _save(records)
 
 
 @dataclass
