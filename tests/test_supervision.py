@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from datetime import timedelta
 
 import pytest
 import redis
@@ -54,12 +55,18 @@ def queue_on(url):
 
 
 @pytest.fixture
-def supervised_worker(private_redis, transactional_db, tmp_path):
+def worker_env():
+    """Extra environment for the supervised worker (a test parametrizes it)."""
+    return {}
+
+
+@pytest.fixture
+def supervised_worker(private_redis, transactional_db, tmp_path, worker_env):
     """``bin/run worker`` on the private Redis, watching a folder of this test only."""
     watched = tmp_path / "watched"
     watched.mkdir()
     (watched / "module.py").write_text("")
-    env = process_env(REDIS_URL=private_redis["url"], WORKSHOP_WATCH=str(watched))
+    env = process_env(REDIS_URL=private_redis["url"], WORKSHOP_WATCH=str(watched), **worker_env)
     env.pop("TEST_REDIS_URL", None)
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
@@ -140,26 +147,97 @@ def descendants(pid):
     return found
 
 
-def test_two_quick_saves_then_twenty_jobs_all_run(supervised_worker):
-    """A job outlasts the warm shutdown's grace, so the restart has to SIGKILL: nothing of the
-    old worker (scheduler, horse) may still run when the new one starts, and the next 20 jobs
-    all run. (An orphaned scheduler holding the dead worker's Redis connection is what moved
-    jobs into rq:queue:default:intermediate, never to run.)"""
-    queue = supervised_worker["queue"]
-    (first,) = live_workers(queue)
-    job = queue.enqueue(time.sleep, 8)
-    wait_until(lambda: Job.fetch(job.id, connection=queue.connection).get_status() == JobStatus.STARTED, "job start")
-    old = descendants(first.pid)
-    assert old, "rq's scheduler and work horse should run below the worker"
-    module = supervised_worker["watched"] / "module.py"
+def status_of(job, queue):
+    return Job.fetch(job.id, connection=queue.connection).get_status()
+
+
+def save_twice(module):
     module.write_text("# first save\n")
     time.sleep(0.5)  # the fault itself: a second save half a second later (not a wait for anything)
     module.write_text("# second save\n")
+
+
+def test_two_quick_saves_during_a_job_wait_for_it_then_twenty_jobs_all_run(supervised_worker):
+    """A save while a job runs is a warm shutdown: the job (8 s, longer than the old 5 s grace)
+    finishes, then the worker restarts; nothing of the old worker (scheduler, horse) outlives it,
+    and the next 20 jobs all run. (The old restart SIGKILLed the horse: task pending for ever.)"""
+    queue = supervised_worker["queue"]
+    (first,) = live_workers(queue)
+    job = queue.enqueue(time.sleep, 8)
+    wait_until(lambda: status_of(job, queue) == JobStatus.STARTED, "job start")
+    old = descendants(first.pid)
+    assert old, "rq's scheduler and work horse should run below the worker"
+    save_twice(supervised_worker["watched"] / "module.py")
     wait_until(lambda: [w for w in live_workers(queue) if w.pid != first.pid], "the restarted worker")
+    assert status_of(job, queue) == JobStatus.FINISHED, "the job in hand did not finish before the restart"
     survivors = [pid for pid in old if alive(pid)]
     assert not survivors, f"processes of the old worker outlived the restart (orphans): {survivors}"
     assert runs(queue, 20) == 20, (
         f"not every job ran after two quick saves; stuck in the intermediate queue: "
-        f"{queue.connection.llen('rq:queue:default:intermediate')}"
+        f"{queue.connection.llen(queue.intermediate_queue_key)}"
     )
-    assert queue.connection.llen("rq:queue:default:intermediate") == 0
+    assert queue.connection.llen(queue.intermediate_queue_key) == 0
+
+
+@pytest.mark.parametrize("worker_env", [{"WORKSHOP_RESTART_GRACE": "1"}])
+def test_a_job_that_outlasts_the_restart_grace_is_requeued_not_left_started(supervised_worker):
+    queue = supervised_worker["queue"]
+    (first,) = live_workers(queue)
+    job = queue.enqueue(time.sleep, 8)
+    wait_until(lambda: status_of(job, queue) == JobStatus.STARTED, "job start")
+    (supervised_worker["watched"] / "module.py").write_text("# saved while the job runs\n")
+    wait_until(lambda: [w for w in live_workers(queue) if w.pid != first.pid], "the restarted worker")
+    wait_until(lambda: status_of(job, queue) == JobStatus.FINISHED, "the requeued job to run again and finish")
+    assert job.id not in queue.started_job_registry
+
+
+def blocked_in_blmove(connection):
+    return any(client.get("cmd") == "blmove" for client in connection.client_list())
+
+
+def test_a_job_enqueued_just_after_a_kill_is_not_swallowed(supervised_worker):
+    """The killed worker's BLMOVE must die with it: a job enqueued at once goes to the next worker,
+    not into rq's intermediate queue (the scheduler child, forked from the worker, held its socket)."""
+    queue = supervised_worker["queue"]
+    (first,) = live_workers(queue)
+    wait_until(lambda: blocked_in_blmove(queue.connection), "the worker waiting for a job")
+    os.kill(first.pid, signal.SIGKILL)
+    job = queue.enqueue(marker)  # at once: the window the review found (0.07-0.13 s after the kill)
+    wait_until(lambda: status_of(job, queue) == JobStatus.FINISHED, "the job enqueued just after the kill")
+    assert queue.connection.llen(queue.intermediate_queue_key) == 0
+
+
+def test_a_job_a_dead_worker_left_in_the_intermediate_queue_runs_after_the_restart(supervised_worker):
+    """Redis moved a job to the worker (BLMOVE), then the worker died before starting it: the
+    next worker moves it back at once (rq's own clean-up would fail it, a minute later at best)."""
+    queue = supervised_worker["queue"]
+    (first,) = live_workers(queue)
+    wait_until(lambda: blocked_in_blmove(queue.connection), "the worker waiting for a job")
+    os.kill(first.pid, signal.SIGSTOP)  # frozen in its BLMOVE: Redis still hands it the next job
+    try:
+        job = queue.enqueue(marker)
+        wait_until(lambda: queue.connection.llen(queue.intermediate_queue_key) == 1, "the job handed to the worker")
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+    wait_until(lambda: status_of(job, queue) == JobStatus.FINISHED, "the job the dead worker was handed")
+    assert queue.connection.llen(queue.intermediate_queue_key) == 0
+
+
+def scheduler_alive(connection):
+    return bool(connection.keys("rq:scheduler-lock:*"))
+
+
+def test_the_scheduler_comes_back_promptly_after_a_redis_outage(supervised_worker, private_redis):
+    """rq's scheduler process dies on the lost connection and rq starts it again only at its next
+    maintenance (10 minutes): a job scheduled after Redis came back waited that long."""
+    queue = supervised_worker["queue"]
+    (first,) = live_workers(queue)
+    wait_until(lambda: scheduler_alive(queue.connection), "rq's scheduler")
+    private_redis["stop"]()
+    wait_until(lambda: not [pid for pid in descendants(first.pid) if alive(pid)], "the scheduler to die with Redis")
+    private_redis["start"]()
+    job = queue.enqueue_in(timedelta(seconds=5), marker)
+    wait_until(lambda: status_of(job, queue) == JobStatus.FINISHED, "the job scheduled 5 s ahead")
+    assert alive(first.pid), (
+        "the idle worker should have waited Redis out: " + supervised_worker["log"].read_text()[-3000:]
+    )

@@ -10,13 +10,17 @@ that doubles from 1 s to 30 s while it keeps dying quickly.
 The command runs in its own process group, and a restart stops all of it:
 SIGINT (rq's warm shutdown), then SIGKILL, after the grace period, for the
 group and for every process the command started (rq's work horse runs in a
-session of its own). When the worker dies by itself (Redis went away, a kill), its scheduler is
-stopped at once and a job in hand may finish first (up to rq's job
-timeout), so it is neither lost nor run twice. So rq's ``--with-scheduler``
-child and a work horse can never outlive their worker (an orphaned scheduler keeps the dead worker's Redis
-connection and swallows the next job into ``rq:queue:default:intermediate``).
+session of its own). The grace is a job's time: ``--grace`` (or
+$WORKSHOP_RESTART_GRACE), 75 s by default, past rq's 60 s job timeout. So a
+save while a job runs waits for the job (or for rq to time it out and record
+the failure) instead of killing it; a job still running after the grace is
+killed, and the next worker requeues it (``lab/stack/worker.py``). When the
+worker dies by itself (Redis went away, a kill), its scheduler is stopped
+at once and a job in hand may finish first, so it is neither lost nor run
+twice. rq's ``--with-scheduler`` child and a work horse never outlive their
+worker, and the next worker starts only once all of them are gone.
 
-SIGTERM or SIGINT to the supervisor stops the group and exits.
+SIGTERM or SIGINT to the supervisor stops the group (SIGKILL after 5 s) and exits.
 """
 
 import argparse
@@ -30,8 +34,8 @@ import time
 
 import psutil
 
-GRACE_SECONDS = 5.0
-JOB_GRACE_SECONDS = 75.0  # when the worker died by itself: a job in hand may finish (rq's timeout is 60 s)
+JOB_GRACE_SECONDS = 75.0  # a job in hand may finish, or time out in rq (its default timeout: 60 s)
+STOP_GRACE_SECONDS = 5.0  # when the supervisor itself is told to stop
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 STABLE_SECONDS = 30.0  # a run this long resets the back-off
 
@@ -48,19 +52,23 @@ def descendants(process):
         return []
 
 
-def stop_all(process, known, grace=GRACE_SECONDS):
+def stop_all(process, known, grace=JOB_GRACE_SECONDS, hurry=None):
     """Stop the command and every process it started; ``known`` are descendants seen earlier.
 
     SIGINT to the process group first (rq's warm shutdown: the job in hand
     finishes). After ``grace``, SIGKILL to the group and to every known
     descendant: rq's work horse runs in a session of its own (``os.setsid``),
-    so a group signal alone never reaches it.
+    so a group signal alone never reaches it. Once ``hurry`` is set (the
+    supervisor was told to stop meanwhile), the grace shrinks to 5 s.
     """
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGINT)  # start_new_session: the group id is the leader's pid
     everyone = {child.pid: child for child in [*known, *descendants(process)]}
-    deadline = time.monotonic() + grace
+    began = time.monotonic()
+    deadline = began + grace
     while time.monotonic() < deadline:
+        if hurry is not None and hurry.is_set():
+            deadline = min(deadline, began + STOP_GRACE_SECONDS)
         everyone.update({child.pid: child for child in descendants(process)})
         if process.poll() is not None and not any(child.is_running() for child in everyone.values()):
             break
@@ -86,7 +94,7 @@ def watcher(folders, changed, stop):
         changed.set()
 
 
-def supervise(command, folders=()):
+def supervise(command, folders=(), grace=JOB_GRACE_SECONDS):
     stop, changed = threading.Event(), threading.Event()
 
     def on_signal(signum, frame):
@@ -106,15 +114,20 @@ def supervise(command, folders=()):
         known = []
         while not stop.is_set() and not changed.is_set() and process.poll() is None:
             known = descendants(process) or known  # remembered: they outlive the leader otherwise
-            stop.wait(1.0)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(1.0)  # its death is seen at once: its group is stopped without delay
         if process.poll() is None:  # asked to stop, or a file changed
-            stop_all(process, known)
+            if stop.is_set():  # Ctrl-C, docker stop: honcho and Docker kill what is left after 5 and 10 s
+                stop_all(process, known, STOP_GRACE_SECONDS)
+                break
+            say(f"restarting pid {process.pid}: a job in hand may finish first (up to {grace:g} s)")
+            stop_all(process, known, grace, hurry=stop)
             backoff = BACKOFF_FIRST
             continue
         # The leader exited by itself: its scheduler goes at once (SIGINT to the
         # group); a work horse (its own session) may finish the job in hand, so
         # the job is neither lost nor run twice; then the worker starts again.
-        stop_all(process, known, grace=JOB_GRACE_SECONDS)
+        stop_all(process, known, grace, hurry=stop)
         if stop.is_set():
             break
         if time.monotonic() - started > STABLE_SECONDS:
@@ -128,12 +141,18 @@ def supervise(command, folders=()):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--watch", action="append", default=[], metavar="FOLDER", help="restart when a .py changes")
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=float(os.environ.get("WORKSHOP_RESTART_GRACE") or JOB_GRACE_SECONDS),
+        help="seconds a stop waits after SIGINT (a job in hand finishes) before SIGKILL",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give a command to run, after --")
-    return supervise(command, [folder for folder in args.watch if os.path.isdir(folder)])
+    return supervise(command, [folder for folder in args.watch if os.path.isdir(folder)], args.grace)
 
 
 if __name__ == "__main__":
