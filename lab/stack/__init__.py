@@ -6,6 +6,7 @@ the compose healthcheck (``lab.stack.worker_health``), the ``workshop`` command 
 ``lab.testing``; never ``lab.lessons`` or ``lab.grader``.
 
 - ``supervisor``: restart the worker when it exits or a Python file changes.
+- ``worker``: rq's worker for ``bin/run worker``: a killed worker loses no job, the scheduler outlives an outage.
 - ``sources``: the folders of Python code the worker runs (watched by ``bin/run worker``).
 - ``worker_health``: the worker container's healthcheck.
 - ``doctor``: is every service up (``workshop doctor``)?
