@@ -48,9 +48,13 @@ def test_grade_prints_the_terminals_verdict(grader_env, capsys):
         assert any(line.strip().startswith("Hint") for line in printed), printed
         verdict = printed[1:]
     assert verdict, "the grader's summary is missing"
-    assert "your progress" in "\n".join(verdict)
+    progress_lines = [line for line in verdict if line.startswith("your progress: ")]
+    assert len(progress_lines) == 1, verdict
+    assert progress_lines[0].split(": ", 1)[1].split(" (")[0] in terminal.stdout
+    table = [line for line in verdict if re.match(r"[·✘✔] ex\d\d ", line)]
+    assert not table, f"lesson.grade printed the progress table, not one line: {table}"
     expected = plain(terminal.stdout)
-    missing = [line for line in verdict if line not in expected]
+    missing = [line for line in verdict if line not in expected and line not in progress_lines]
     assert not missing, f"lesson.grade printed lines the terminal did not: {missing}"
 
 

@@ -10,7 +10,8 @@ child process: ``lesson.grade()``), so a learner's tooltip never offers the grad
 - ``barrier``: wait until the worker has run every job queued so far.
 - ``probes``: a job that asks the worker one question (can it see this row?).
 - ``quiet_queue``: lesson 02 runs the learner's ex01 code on a Redis database no worker listens to.
-- ``recipes``: the test recipes lesson 08 runs (a real worker on the test database).
+- ``recipes``: the test recipes lessons 03 to 05 and 08 run (a real worker on the test database).
+- ``your_test``: runs the portable test that sees the race (``recipes/test_your_view.py``) on some views.
 
 The shared core is offered here too, so a notebook needs this one package:
 ``web``, ``outcomes``, ``relaying``, ``doctor``, and the names in ``_NAMES``.

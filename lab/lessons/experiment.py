@@ -8,7 +8,7 @@
 - ``pickup_latency``: how long the live worker takes from ``.delay()`` to
   the job's first query (lesson 02).
 - ``testing_table`` and ``run_recipe``: lesson 08's tests, run with pytest on
-  a test database.
+  a test database (``your_test`` runs the portable one).
 
 Everything is read back from the database and rq's registries, as a learner
 would check by hand; nothing here knows how a variant is written.
@@ -187,23 +187,6 @@ def run_recipe(filename: str, *pytest_args: str, env: dict[str, str] | None = No
 
 class RecipeFailed(RuntimeError):
     """A recipe run by a lesson did not end as the lesson says it does."""
-
-
-def real_worker_recipe() -> list[str]:
-    """Run ``lab/lessons/recipes/test_real_worker.py``: the article's view must fail, the on_commit one pass.
-
-    Returns pytest's lines worth reading (the failure, the verdicts, the summary).
-    """
-    code, lines = run_recipe("test_real_worker.py", "--tb=line", "--color=no", "-rfp")
-    verdicts = [line for line in lines if line.startswith(("FAILED", "PASSED"))]
-    expected = ["ArticleViewTests" in line for line in verdicts if line.startswith("FAILED")] == [True] and any(
-        "OnCommitViewTests" in line for line in verdicts if line.startswith("PASSED")
-    )
-    if code != 1 or not expected:
-        raise RecipeFailed(
-            "lab/lessons/recipes/test_real_worker.py did not fail on the article's view only:\n" + "\n".join(lines)
-        )
-    return [line for line in lines if line.startswith(("E ", "FAILED", "PASSED")) or " passed" in line]
 
 
 def testing_table() -> str:

@@ -16,6 +16,7 @@ starter (or half-edited).
 
 import logging
 import os
+import re
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -28,6 +29,9 @@ from lab.core.outcomes import clear_failures
 from lab.lessons import race
 from lab.stack import doctor
 from workshop_project import exercise_registry
+
+#: The last line of the grader's progress table ("3 of 9 exercises done."): a grade cell prints only it.
+PROGRESS_LINE = re.compile(r"\d+ of \d+ exercises done\.")
 
 #: The checks a lesson cannot run without (the kernel is obviously running).
 NEEDED = ("Redis", "database 'default'", "web", "worker")
@@ -125,10 +129,15 @@ def run_grader(slug: str, hints: bool = False, solutions: bool = False) -> bool:
         encoding="utf-8",
         errors="replace",
     )
-    skipped, shown = [], False
+    skipped, shown, table = [], False, False
     for line in process.stdout:
         # pytest's header and progress dots come before the grader's own summary: keep them back.
         shown = shown or "✘" in line or "your progress" in line or line.startswith("ERROR")
+        table = table or "your progress" in line  # the table, one row per exercise: its last line says it all
+        if table:
+            if PROGRESS_LINE.search(line):
+                print(f"your progress: {PROGRESS_LINE.search(line).group(0)} (`workshop progress` lists them)")
+            continue
         if shown:
             print(line, end="", flush=True)
         else:
