@@ -10,4 +10,5 @@ or ``lab.grader``.
 - ``fixtures``: the world lessons and graders set up (sample pages that count fetches, Redis down).
 - ``relaying``: the outbox's faults and relays, for lessons 09-10 and exercise 09.
 - ``progress``: the learner's progress table and ``workshop reset``.
+- ``lesson_stats``: each lesson's prose in words and its last executed time (``workshop check``, the notebook tests).
 """

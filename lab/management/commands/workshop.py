@@ -140,3 +140,7 @@ class Command(BaseCommand):
             raise CommandError(f'{len(found)} problem(s); see CONTRIBUTING.md, "Adding an exercise".')
         lessons = len(list((settings.BASE_DIR / "notebooks").glob("[0-9]*.ipynb")))
         self.stdout.write(f"{len(exercise_registry.load())} exercises and {lessons} lessons: everything in place.")
+        from lab.core import lesson_stats
+
+        self.stdout.write("Lessons: prose (words outside code) and the last executed time (make test):")
+        self.stdout.write("\n".join(lesson_stats.report(settings.BASE_DIR)))
