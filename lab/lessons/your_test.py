@@ -5,10 +5,9 @@ has passed it, and the solved one until then, and says which. Each view's
 verdict is one line: pytest's PASSED or FAILED with the test's own sentence.
 """
 
-from workshop_project import exercise_registry
-
 from lab.core import progress
 from lab.lessons.experiment import RecipeFailed, run_recipe
+from workshop_project import exercise_registry
 
 RECIPE = "test_your_view.py"
 TOOL = "ex01_reproduce"
@@ -40,7 +39,8 @@ def verdicts(views):
     shown = [verdict_of(view, found) for view in views]
     wrong = [view for view, line in zip(views, shown, strict=True) if not line.startswith(EXPECTED[view])]
     if wrong and not mine:  # the lab's own promise, with the solved tool
-        raise RecipeFailed(f"lab/lessons/recipes/{RECIPE} did not end as the lessons say for {wrong}:\n" + "\n".join(found))
+        said = "\n".join(found)
+        raise RecipeFailed(f"lab/lessons/recipes/{RECIPE} did not end as the lessons say for {wrong}:\n{said}")
     tool = "your worker_in_the_block()" if mine else "the solved worker_in_the_block() (exercise 01 is not passed yet)"
     notes = [f"  expected {EXPECTED[view]} for {view}: is your worker on its own thread?" for view in wrong]
     return [f"with {tool}:", *(f"  {line}" for line in shown), *notes]
