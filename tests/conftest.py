@@ -18,6 +18,7 @@ from django.db import connections
 
 from lab import testing
 from lab.core.outcomes import clear_jobs
+from lab.testing import queue_workers as lesson13_workers
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +66,19 @@ def live_processes(django_db_setup, redis_connection):
         stack.enter_context(testing.rq_worker({**env, "WORKSHOP_WEB_URL": url}, redis_connection))
         stack.enter_context(relay_process(env))
         yield url
+
+
+@pytest.fixture(scope="session")
+def queue_workers(live_processes, django_db_blocker):
+    """Lesson 13's workers beside the live ones: a Celery worker and django-tasks-db's, on the
+    test databases and the test Redis. Started only for the tests that ask (the rq path stays as
+    fast); each answers once before the first test (a ping; a task, written to the test database)."""
+    env = process_env(WORKSHOP_WEB_URL=live_processes, FETCH_TIMEOUT_SECONDS=2)
+    with contextlib.ExitStack() as stack:
+        with django_db_blocker.unblock():
+            stack.enter_context(lesson13_workers.celery_worker(env))
+            stack.enter_context(lesson13_workers.db_worker(env))
+        yield env
 
 
 @contextlib.contextmanager

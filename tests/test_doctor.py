@@ -28,7 +28,8 @@ def problems(output):
     return [line for line in output.splitlines() if line.startswith("✘")]
 
 
-def test_with_redis_stopped_doctor_names_redis_once_and_fails(live_stack):
+# queue_workers: lesson 13's Celery and database workers, which doctor checks too.
+def test_with_redis_stopped_doctor_names_redis_once_and_fails(live_stack, queue_workers):
     result = doctor(REDIS_URL=f"redis://127.0.0.1:{testing.free_port()}/0", WORKSHOP_WEB_URL=live_stack)
     assert result.returncode == 1, result.stdout + result.stderr
     assert len(problems(result.stdout)) == 1, result.stdout
@@ -38,14 +39,14 @@ def test_with_redis_stopped_doctor_names_redis_once_and_fails(live_stack):
     assert "Traceback" not in result.stderr
 
 
-def test_with_the_stack_up_doctor_is_clean(live_stack):
+def test_with_the_stack_up_doctor_is_clean(live_stack, queue_workers):
     result = doctor(WORKSHOP_WEB_URL=live_stack)
     assert result.returncode == 0, result.stdout + result.stderr
     assert problems(result.stdout) == []
     assert result.stdout.strip().endswith("All good.")
 
 
-def test_with_the_web_down_doctor_says_how_to_start_it(live_stack):
+def test_with_the_web_down_doctor_says_how_to_start_it(live_stack, queue_workers):
     result = doctor(WORKSHOP_WEB_URL=f"http://127.0.0.1:{testing.free_port()}")
     assert result.returncode == 1
     assert [line.split(":")[0] for line in problems(result.stdout)] == ["✘ web"]

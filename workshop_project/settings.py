@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from .redis_urls import celery_redis_url
+
 env = environ.Env()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_extensions",
     "django_rq",
+    "django_tasks_db",
     "workshop_project.tasks",
     "lab",
 ]
@@ -137,6 +140,9 @@ REDIS_URL = env.str("REDIS_URL", default=f"redis://127.0.0.1:{REDIS_PORT}/0")
 
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
+    # django-tasks-rq's jobs (lesson 13): they need a worker of their own, with the job class
+    # django_tasks_rq.Job, which runs only django.tasks tasks (lab.lessons starts one while it measures).
+    "django_tasks": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
 }
 
 RQ = {
@@ -150,6 +156,33 @@ RQ = {
     # django-rq's queue, noting each task's job as it is made, so the page reads
     # only its rows' jobs (not rq's whole failed-job registry): tasks/queues.py.
     "QUEUE_CLASS": "workshop_project.tasks.queues.TaskQueue",
+}
+
+# --- Celery and django.tasks (lesson 13, exercise 10) ---------------------
+# The same race on the other queues Django projects use. Celery's broker and
+# results live on the same Redis server as rq's queues, in a database of their
+# own: the one 8 away from rq's (redis_urls.py; the map is in test_settings.py).
+CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_TRACK_STARTED = True  # a result says STARTED while the worker runs it
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one message at a time, as rq takes jobs
+CELERY_RESULT_EXTENDED = True  # a result records the task's name and arguments
+CELERY_RESULT_EXPIRES = 3600
+# Celery's default for acks_late's redelivery: a message taken but not acknowledged
+# comes back after this many seconds (lesson 13 shortens it on its own queue).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# Django's own tasks framework, one alias per backend the lesson measures.
+# "default" is django-tasks-db: its queue is a table, so enqueueing
+# is an INSERT in the request's transaction; `bin/run db-worker` polls it.
+DB_WORKER_INTERVAL = env.float("DB_WORKER_INTERVAL", default=0.5)
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+    "dummy": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"},
+    # django-tasks-rq: the job goes onto django-rq's "django_tasks" queue.
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["django_tasks"]},
 }
 
 # --- The workshop ---------------------------------------------------------

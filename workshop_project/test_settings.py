@@ -9,23 +9,22 @@ the grader's jobs):
     lesson 02's quiet queue (lab.lessons.quiet_queue)  12 on the live server: no worker listens there
     the project's tests (`make test`)     their own redis-server: 15 for the tests and their
                                           worker, 14 for the grader they run, 13 for its mutation run
+    Celery's broker and results           the database 8 away from the run's rq database
+                                          (redis_urls.celery_redis_url): the stack's 8, the
+                                          grader's 7, its mutation run's 6; the tests' 7, 6, 5
 
 Jobs bind their queue when they are decorated, at import, so this has to be
 decided in settings, not later in a fixture.
 """
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from .redis_urls import celery_redis_url, redis_url_with_database
 from .settings import *  # noqa: F403
-from .settings import REDIS_URL, env
+from .settings import CELERY_BROKER_TRANSPORT_OPTIONS, REDIS_URL, env
 
 GRADER_REDIS_DATABASE = 15
 QUIET_REDIS_DATABASE = 12
-
-
-def redis_url_with_database(url: str, number: int) -> str:
-    """``url`` with its database number replaced: redis://host:port/<number>."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{number}"))
 
 
 def redis_url_beside(url: str) -> str:
@@ -37,4 +36,8 @@ def redis_url_beside(url: str) -> str:
 
 
 REDIS_URL = env.str("TEST_REDIS_URL", default=redis_url_with_database(REDIS_URL, GRADER_REDIS_DATABASE))
-RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60}}
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60} for name in ("default", "django_tasks")}
+CELERY_BROKER_URL = CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
+# The grader starts and stops Celery workers on threads: a worker stops once its blocking
+# read returns, so that read waits 0.1 s at a time rather than Celery's 1 s (the stack keeps 1 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "polling_interval": 0.1}

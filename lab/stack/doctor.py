@@ -121,12 +121,56 @@ def check_kernel():
     )
 
 
-def checks():
-    """Every check, in the order a problem should be fixed."""
+def check_celery(timeout=1.0):
+    """The Celery worker (lesson 13, exercise 10): does one answer a ping on the stack's broker?"""
+    from workshop_project.celery import app
+
+    try:
+        replies = app.control.ping(timeout=timeout, limit=1)
+    except Exception as error:  # the broker itself does not answer: one line
+        return Check("Celery worker", False, f"cannot ask ({error}): is Redis up?")
+    if not replies:
+        return Check(
+            "Celery worker",
+            False,
+            f"no Celery worker answers at {settings.CELERY_BROKER_URL} (lesson 13): {START_STACK}",
+        )
+    return Check("Celery worker", True, f"{', '.join(name for reply in replies for name in reply)} answers")
+
+
+def check_db_worker():
+    """django-tasks-db's worker (lesson 13): it keeps no record of itself, so it is sent a task."""
+    import time
+
+    from workshop_project.tasks.framework_tasks import ping
+
+    patience = 3 * settings.DB_WORKER_INTERVAL + 0.5
+    try:
+        result = ping.enqueue()
+        deadline = time.monotonic() + patience
+        while result.status.name != "SUCCESSFUL" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            result.refresh()
+    except Exception as error:  # its table missing (not migrated), the database down: one line
+        return Check("database worker", False, f"cannot send it a task ({error}): run `bin/run migrate`")
+    if result.status.name != "SUCCESSFUL":
+        return Check(
+            "database worker", False, f"django-tasks-db's worker ran no task within {patience:g} s: {START_STACK}"
+        )
+    return Check("database worker", True, "django-tasks-db's worker ran a task")
+
+
+def checks(queues=True):
+    """Every check, in the order a problem should be fixed. ``queues``: lesson 13's Celery and
+    database workers too (lesson.start leaves them out: the lessons before 13 do not need them)."""
     redis_check = check_redis()
     results = [redis_check] + [check_database(alias) for alias in settings.DATABASES] + [check_web()]
     if redis_check.ok:
         results += check_workers()
+        if queues:
+            results.append(check_celery())
+    if queues:
+        results.append(check_db_worker())
     return results + [check_relay(), check_kernel()]
 
 
