@@ -12,6 +12,7 @@ child process: ``lesson.grade()``), so a learner's tooltip never offers the grad
 - ``quiet_queue``: lesson 02 runs the learner's ex01 code on a Redis database no worker listens to.
 - ``recipes``: the test recipes lessons 03 to 05 and 08 run (a real worker on the test database).
 - ``your_test``: runs the portable test that sees the race (``recipes/test_your_view.py``) on some views.
+- ``production``: lesson 12's throwaway Redis servers and rq workers, and a queue's health numbers.
 
 The shared core is offered here too, so a notebook needs this one package:
 ``web``, ``outcomes``, ``relaying``, ``doctor``, and the names in ``_NAMES``.
