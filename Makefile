@@ -54,14 +54,19 @@ kernel: install ## (re)install the Django Shell-Plus kernel for this checkout
 	python manage.py workshop kernel
 
 # No path here: pytest.ini's testpaths (tests/) unless PYTEST_ARGS names some.
-TEST := python -m lab.testing $(if $(filter postgres,$(DB)),--postgres) -- python -m pytest
+# Two lanes at once, each with its own Redis, PostgreSQL, data folder and ports
+# (lab/testing/lanes.py): the tests that wait on a kernel or a browser beside the rest.
+PG := $(if $(filter postgres,$(DB)),--postgres)
+LANES := python -m lab.testing.lanes $(PG)
+SLOW_LANE := notebooks or browser or slow
+TEST := $(LANES) --lane "$(SLOW_LANE)" --lane "not ($(SLOW_LANE))" --
 
 test: install-dev ## the project's own tests (own redis; DB=postgres for PostgreSQL; PYTEST_ARGS=...)
 	$(TEST) $(PYTEST_ARGS)
 
 # The markers are registered in pytest.ini (CONTRIBUTING.md says when to use which).
 test-fast: install-dev ## the tests without the slow ones: no notebooks, browser, containers or slow
-	$(TEST) -m "not notebooks and not browser and not containers and not slow" $(PYTEST_ARGS)
+	$(LANES) --lane live --lane "not live" -- -m "not notebooks and not browser and not containers and not slow" $(PYTEST_ARGS)
 
 # Concurrent submissions while Redis stops 5 s and the worker is killed once;
 # then every task must be measured exactly once (tests/soak.py).
