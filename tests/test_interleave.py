@@ -15,6 +15,7 @@ from rq.exceptions import DuplicateJobError
 
 from lab.core import relaying
 from lab.grader import interleave
+from lab.stack import relay as stack_relay
 from workshop_project.tasks import outbox
 from workshop_project.tasks.models import Outbox
 
@@ -37,16 +38,16 @@ def waiting(count):
 
 
 def project_relay():
-    return outbox.relay_once(queues=[QUEUE]).marked
+    return stack_relay.relay_once(queues=[QUEUE]).marked
 
 
 def relay_marking_in_a_second_transaction():
     """Wrong on purpose: the claim's transaction ends before the mark, so its locks are gone by then."""
     with transaction.atomic():
-        rows = list(outbox.claim(queues=[QUEUE]))
+        rows = list(stack_relay.claim(queues=[QUEUE]))
         for row in rows:
             try:
-                outbox.send(row)
+                stack_relay.send(row)
             except DuplicateJobError:
                 pass
     with transaction.atomic():

@@ -21,6 +21,7 @@ from django.test import Client, override_settings
 from lab import testing
 from lab.core import fixtures, relaying, web
 from lab.grader import grading
+from lab.stack import relay as stack_relay
 from workshop_project.tasks import outbox
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Outbox, Task
@@ -90,7 +91,7 @@ def test_the_request_writes_its_task_and_row_and_enqueues_nothing(samples):
 
 def test_the_relay_sends_each_row_once_and_the_job_finds_its_task(samples):
     tasks = start_tasks(samples, 5)
-    first, second = outbox.relay_once(), outbox.relay_once()
+    first, second = stack_relay.relay_once(), stack_relay.relay_once()
     assert (first.sent, second.sent) == (5, 0), (first, second)
     assert sorted(queued()) == sorted(row.job_id for row in Outbox.objects.all())
     run_jobs()
@@ -100,7 +101,7 @@ def test_the_relay_sends_each_row_once_and_the_job_finds_its_task(samples):
 
 def test_two_relays_at_once_send_each_row_once(samples, django_db_blocker):
     tasks = start_tasks(samples, 10)
-    both = relaying.two_relays_at_once(outbox.relay_once)
+    both = relaying.two_relays_at_once(stack_relay.relay_once)
     assert (both.first.error, both.second.error) == (None, None)
     assert both.first.result.marked + both.second.result.marked == 10, (both.first.result, both.second.result)
     assert both.first.result.duplicates + both.second.result.duplicates == 0
@@ -115,11 +116,11 @@ def test_two_relays_at_once_send_each_row_once(samples, django_db_blocker):
 def test_a_crash_between_enqueue_and_mark_resends_without_a_second_run(samples):
     tasks = start_tasks(samples, 3)
     with relaying.crash_before_mark() as crashes, pytest.raises(relaying.SimulatedCrash):
-        outbox.relay_once()
+        stack_relay.relay_once()
     assert crashes
     assert Outbox.objects.filter(sent_on__isnull=True).count() == 3, "the crash rolled the marks back"
     assert len(queued()) == 3, "but the jobs were enqueued"
-    resend = outbox.relay_once()
+    resend = stack_relay.relay_once()
     assert (resend.sent, resend.duplicates) == (0, 3), resend
     assert len(queued()) == 3
     run_jobs()
@@ -129,7 +130,7 @@ def test_a_crash_between_enqueue_and_mark_resends_without_a_second_run(samples):
 def test_a_poison_row_stops_at_the_limit_and_blocks_nothing(samples):
     poison = Outbox.objects.create(queue=QUEUE, func="workshop_project.tasks.jobs.renamed_long_ago", args=[1])
     tasks = start_tasks(samples, 2)
-    passes = [outbox.relay_once(max_attempts=3) for _ in range(5)]
+    passes = [stack_relay.relay_once(max_attempts=3) for _ in range(5)]
     poison.refresh_from_db()
     assert (poison.attempts, poison.sent_on) == (3, None)
     assert "renamed_long_ago" in poison.last_error
@@ -151,7 +152,7 @@ def test_a_row_whose_import_raises_anything_is_its_own_failed_attempt(samples, t
     monkeypatch.delitem(sys.modules, POISON_MODULE, raising=False)
     poison = Outbox.objects.create(queue=QUEUE, func=f"{POISON_MODULE}.job", args=[1])
     tasks = start_tasks(samples, 2)
-    done = outbox.relay_once()
+    done = stack_relay.relay_once()
     poison.refresh_from_db()
     assert (done.sent, done.failed) == (2, 1), done
     assert (poison.attempts, poison.sent_on) == (1, None)
@@ -165,7 +166,7 @@ def test_a_row_may_name_only_a_registered_job(samples, tmp_path):
     """``Outbox.func`` is data (the admin edits it): naming ``os.system`` must not run a shell command."""
     witness = tmp_path / "ran"
     row = Outbox.objects.create(queue=QUEUE, func="os.system", args=[f"touch {witness}"])
-    done = outbox.relay_once()
+    done = stack_relay.relay_once()
     row.refresh_from_db()
     assert (done.sent, done.failed, queued()) == (0, 1, []), done
     assert row.last_error.startswith("UnknownJob: 'os.system' is not a registered job"), row.last_error
@@ -182,7 +183,7 @@ def test_a_row_may_name_only_a_registered_job(samples, tmp_path):
 def test_a_row_for_an_unknown_queue_says_so_and_the_relay_goes_on(samples):
     stray = Outbox.objects.create(queue="no-such-queue", func=outbox.dotted_path(get_url_length), args=[1])
     tasks = start_tasks(samples, 2)
-    first, second = outbox.relay_once(), outbox.relay_once()
+    first, second = stack_relay.relay_once(), stack_relay.relay_once()
     stray.refresh_from_db()
     assert (first.sent, first.unknown_queue, second.unknown_queue) == (2, 1, 0), (first, second)
     assert (stray.attempts, stray.sent_on) == (0, None), "another relay that knows the queue may still send it"
@@ -197,22 +198,22 @@ def test_a_row_for_an_unknown_queue_says_so_and_the_relay_goes_on(samples):
 def test_rows_wait_while_redis_is_down_without_counting_attempts(samples):
     tasks = start_tasks(samples, 3)
     with fixtures.redis_down(QUEUE):
-        down = outbox.relay_once()
+        down = stack_relay.relay_once()
     assert down.redis_error, down
     assert down.marked == 0, down
     assert list(Outbox.objects.values_list("attempts", "sent_on")) == [(0, None)] * 3
-    assert outbox.relay_once().sent == 3
+    assert stack_relay.relay_once().sent == 3
     run_jobs()
     assert fetch_counts(tasks, samples) == {task.id: 1 for task in tasks}
 
 
 def test_sent_rows_are_cleaned_after_the_retention(samples):
     start_tasks(samples, 2)
-    outbox.relay_once()
+    stack_relay.relay_once()
     start_tasks(samples, 1, first=3100)
-    assert outbox.clean() == 0
+    assert stack_relay.clean() == 0
     Outbox.objects.filter(sent_on__isnull=False).update(sent_on=Outbox.objects.first().created_on - outbox.RETENTION)
-    assert outbox.clean() == 2
+    assert stack_relay.clean() == 2
     assert Outbox.objects.count() == 1
 
 
@@ -241,7 +242,7 @@ def test_requests_during_a_redis_outage_each_run_exactly_once(samples, report):
         queues = {**settings.RQ_QUEUES, OUTAGE: {"URL": outage_redis.url, "DEFAULT_TIMEOUT": 60}}
         web_env = process_env(WORKSHOP_OUTBOX_QUEUE=OUTAGE)
         with testing.web_server(web_env) as web_url, override_settings(RQ_QUEUES=queues, WORKSHOP_WEB_URL=web_url):
-            relay = outbox.Relay(interval=0.1, queues=[OUTAGE]).start()
+            relay = stack_relay.Relay(interval=0.1, queues=[OUTAGE]).start()
             try:
                 outage_redis.stop()
                 started = time.perf_counter()

@@ -15,7 +15,7 @@ child process: ``lesson.grade()``), so a learner's tooltip never offers the grad
 - ``production``: lesson 12's throwaway Redis servers and rq workers, and a queue's health numbers.
 
 The shared core is offered here too, so a notebook needs this one package:
-``web``, ``outcomes``, ``relaying``, ``doctor``, and the names in ``_NAMES``.
+``web``, ``outcomes``, ``relaying``, ``doctor``, ``the_relay`` (the stack's outbox relay), and the names in ``_NAMES``.
 """
 
 from importlib import import_module
@@ -25,6 +25,7 @@ _MODULES = {
     "outcomes": "lab.core.outcomes",
     "relaying": "lab.core.relaying",
     "doctor": "lab.stack.doctor",
+    "the_relay": "lab.stack.relay",  # the stack's relay (lessons 10 and 11 run it): exercise 09's answer, out of sight
 }
 _NAMES = {
     "wait_for": "lab.core.outcomes",

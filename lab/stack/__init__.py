@@ -9,6 +9,7 @@ the compose healthcheck (``lab.stack.worker_health``), the ``workshop`` command 
 - ``worker``: rq's worker for ``bin/run worker``: a killed worker loses no job, the scheduler outlives an outage.
 - ``sources``: the folders of Python code the worker runs (watched by ``bin/run worker``).
 - ``worker_health``: the worker container's healthcheck.
+- ``relay``: the outbox relay (``manage.py relay``), exercise 09's answer kept out of ``workshop_project/``.
 - ``doctor``: is every service up (``workshop doctor``)?
 - ``kernel``: the "Django Shell-Plus" kernel spec.
 - ``advice``: what a learner is told when a service does not answer.

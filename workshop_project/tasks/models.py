@@ -107,7 +107,7 @@ class Outbox(models.Model):
 
     The request never talks to Redis: it inserts this row next to its Task, so
     both commit or neither does. The relay (``manage.py relay``, see
-    ``outbox.py``) reads the rows that are not sent yet, enqueues each one with
+    ``lab/stack/relay.py``) reads the rows that are not sent yet, enqueues each one with
     a job id made from the row's key, and marks it sent.
     """
 

@@ -4,7 +4,7 @@
     python manage.py relay --once          one pass, print what it did, exit
     python manage.py relay --check         exit 0 if a relay's heartbeat is fresh (the health check)
 
-See ``workshop_project/tasks/outbox.py`` for what a pass does and why.
+See ``lab/stack/relay.py`` for what a pass does and why.
 Stopping (Ctrl-C, SIGTERM) finishes the current pass first: a row is never
 left enqueued but unmarked by a clean stop.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from lab.stack import relay as stack_relay
 from workshop_project.tasks import outbox
 
 
@@ -39,10 +40,10 @@ class Command(BaseCommand):
             return
         heartbeat = heartbeat or outbox.heartbeat_path()
         if once:
-            self.stdout.write(str(outbox.relay_once(batch, max_attempts)))
+            self.stdout.write(str(stack_relay.relay_once(batch, max_attempts)))
             return
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
-        relay = outbox.Relay(interval=interval, batch=batch, max_attempts=max_attempts, heartbeat=heartbeat)
+        relay = stack_relay.Relay(interval=interval, batch=batch, max_attempts=max_attempts, heartbeat=heartbeat)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: relay.stopping.set())
         self.stdout.write(f"relay: sending the outbox to rq every {interval:g} s (heartbeat: {heartbeat})")
