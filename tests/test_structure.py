@@ -1,5 +1,6 @@
 """``workshop check``: the structural check CI runs first, with no services."""
 
+import re
 import shutil
 
 import pytest
@@ -75,3 +76,37 @@ def test_the_registry_reads_promises_and_picks_a_hint_by_cause(project):
     assert exercise.hint_number("test_the_worker_finds_its_row", cause="called_delay_now") == 2
     assert exercise.hint_number("test_a_rolled_back_savepoint_enqueues_nothing", cause="unknown") == 4
     assert exercise.hint_number("test_the_worker_finds_its_row") == 1
+
+
+def test_each_promise_names_checks_its_grader_defines(project, monkeypatch):
+    registry = project / "exercises" / "exercises.toml"
+    registry.write_text(
+        registry.read_text()
+        + '\n[[ex04_on_commit.promises]]\nsays = "a failing request enqueues nothing"\n'
+        + 'checks = ["test_a_failing_request_enqueues_nothing"]\n'
+        + '\n[[ex04_on_commit.promises]]\nsays = "it works with two databases"\nchecks = ["test_no_such_check"]\n'
+        + '\n[[ex04_on_commit.promises]]\nsays = "every job runs"\nchecks = []\n'
+        + '\n[[ex04_on_commit.promises]]\nchecks = ["test_the_worker_finds_its_row"]\n'
+    )
+
+    found = [line for line in structure.problems(project) if line.startswith("ex04_on_commit:")]
+
+    assert found == [
+        "ex04_on_commit: promise 2 ('it works with two databases') names the check 'test_no_such_check', "
+        "which its grader does not define.",
+        "ex04_on_commit: promise 3 ('every job runs') has no check: add checks = [\"test_...\"] naming the checks "
+        "that hold it.",
+        "ex04_on_commit: promise 4 in exercises.toml has no `says` line saying what it promises.",
+    ]
+
+
+def test_an_exercise_without_promises_is_named_once_they_are_required(project, monkeypatch):
+    registry = project / "exercises" / "exercises.toml"
+    without = re.sub(r"^\[\[ex05_many_jobs\.promises\]\]\n(?:(?!\[).*\n)*", "", registry.read_text(), flags=re.M)
+    registry.write_text(without)
+    monkeypatch.setattr(structure, "PROMISES_REQUIRED", True)
+
+    found = structure.problems(project)
+
+    lacking = "exercises.toml lists no promises for it ([[ex05_many_jobs.promises]]: says, checks)."
+    assert f"ex05_many_jobs: {lacking}" in found

@@ -16,12 +16,39 @@ from pathlib import Path
 from workshop_project import exercise_registry
 
 MINIMUM_MUTANTS = 6  # tests/test_mutants.py grades them
+#: Every exercise must list its promises. False while the red-team helpers fill them in (issue 16):
+#: until then only the promises that are listed are checked.
+PROMISES_REQUIRED = False
 
 
 def check_functions(grader: Path) -> set[str]:
     """The checks a grader file defines: its top-level ``test_*`` functions."""
     tree = ast.parse(grader.read_text(), filename=str(grader))
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+
+
+def promise_problems(exercise: exercise_registry.Exercise, checks: set[str], required: bool) -> list[str]:
+    """Each promise of ``exercise`` (exercises.toml's ``[[<slug>.promises]]``) must say something and
+    name at least one check its grader defines; with ``required``, it must have promises at all."""
+    where = f"{exercise.slug}:"
+    if not exercise.promises:
+        if required:
+            return [f"{where} exercises.toml lists no promises for it ([[{exercise.slug}.promises]]: says, checks)."]
+        return []
+    found = []
+    for number, promise in enumerate(exercise.promises, 1):
+        promise = promise if isinstance(promise, dict) else {}
+        says, named = promise.get("says"), promise.get("checks")
+        label = f"promise {number} ({says!r})" if isinstance(says, str) and says.strip() else f"promise {number}"
+        if label == f"promise {number}":
+            found.append(f"{where} promise {number} in exercises.toml has no `says` line saying what it promises.")
+        if not isinstance(named, list) or not named:
+            found.append(f'{where} {label} has no check: add checks = ["test_..."] naming the checks that hold it.')
+            continue
+        for check in named:
+            if check not in checks:
+                found.append(f"{where} {label} names the check {check!r}, which its grader does not define.")
+    return found
 
 
 def named_exercises(notebook: Path) -> set[str]:
@@ -83,6 +110,7 @@ def problems(base_dir: Path) -> list[str]:
         checks = set().union(*(check_functions(grader) for grader in graders)) if graders else set()
         if len(exercise.hints) < 2 or not all(isinstance(hint, str) and hint.strip() for hint in exercise.hints):
             found.append(f"{where} it needs at least two non-empty hints in exercises.toml.")
+        found.extend(promise_problems(exercise, checks, PROMISES_REQUIRED))
         for check, number in exercise.checks.items():
             if check not in checks:
                 found.append(f"{where} exercises.toml attaches a hint to {check}, which its grader does not define.")
