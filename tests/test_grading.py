@@ -78,3 +78,36 @@ def test_an_error_on_the_workers_thread_is_raised_on_the_callers():
 
     with pytest.raises(ValueError, match="signal only works"):
         run_on_thread(fails, "learner-thread")
+
+
+def test_a_job_redis_no_longer_holds_is_not_called_never_enqueued():
+    """result_ttl=0: rq deletes the job as soon as it has run. The sentence says what was seen."""
+    task = Task.objects.create(url="http://example.invalid/")
+    with amplifier():
+        job = django_rq.get_queue("default").enqueue(get_url_length, task.id, result_ttl=0)
+    sentence = sentence_for(grading.job_run, job.id)
+    assert sentence.startswith(f"Redis holds no job '{job.id}' now (never enqueued, or already deleted"), sentence
+    assert "result_ttl=0" in sentence
+
+
+def test_a_failure_carries_its_cause():
+    with pytest.raises(Verdict) as raised:
+        grading.fail("The job ran before the commit.", cause="called_delay_now")
+    assert raised.value.cause == "called_delay_now"
+
+
+def test_values_the_grader_cannot_compare_give_a_verdict_not_a_crash():
+    """A grader sorting what a learner's jobs were given (Task instances: they do not sort)."""
+    tasks = [Task.objects.create(url="http://example.invalid/") for _ in range(2)]
+    with pytest.raises(TypeError) as raised:
+        sorted(tasks)  # as a grader's own line would
+    sentence = grading.describe_error(raised.value, raised.tb)
+    assert sentence.startswith("Your answer gave the check something it could not use: TypeError: '<' not"), sentence
+    assert "(while tests/test_grading.py, line" in sentence
+
+
+def test_a_look_at_a_learners_value_inside_inspecting_gives_its_sentence():
+    with pytest.raises(Verdict) as raised, grading.inspecting("the ids start_tasks() returned"):
+        sorted([Task(url="a"), Task(url="b")])
+    assert str(raised.value.msg).startswith("The check could not use the ids start_tasks() returned: TypeError")
+    assert raised.value.cause == "unusable_value"

@@ -12,7 +12,8 @@ expected gives the check's sentence, never a grader traceback.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -34,12 +35,41 @@ from lab.core.web import page_path as page_path  # noqa: E402
 from workshop_project import exercise_registry
 
 
+class Verdict(pytest.fail.Exception):
+    """A check's failure: one sentence, and what the answer did (``cause``), which picks its hint."""
+
+    cause: str | None = None
+
+
 def fail(sentence: str, cause: str | None = None) -> NoReturn:
     """Fail the current check with one plain sentence and no traceback.
 
-    ``cause`` names what the answer did (a key of the exercise's ``causes`` in
-    exercises.toml), so that the hint fits the answer, not only the check."""
-    pytest.fail(sentence, pytrace=False)
+    ``cause`` names what the answer did ("called_delay_now", "no_using"): ``[<slug>.causes]``
+    in exercises.toml maps it to the hint that fits, so the hint follows what was seen,
+    not only which check saw it."""
+    __tracebackhide__ = True
+    verdict = Verdict(sentence, pytrace=False)
+    verdict.cause = cause
+    raise verdict
+
+
+#: Errors that a grader's own look at a learner's value raises (sorting objects that do not sort,
+#: reading an attribute a returned value does not have): the answer's doing, so a verdict.
+INSPECTION_ERRORS = (TypeError, AttributeError, ValueError, LookupError, ArithmeticError)
+UNUSABLE_VALUE = "unusable_value"
+
+
+@contextmanager
+def inspecting(what: str) -> Iterator[None]:
+    """Any error raised while the check looks at ``what`` (a learner's value) fails with a sentence."""
+    __tracebackhide__ = True
+    try:
+        yield
+    except Exception as error:
+        fail(
+            f"The check could not use {what}: {type(error).__name__}: {error}; expected what the exercise asks for.",
+            cause=UNUSABLE_VALUE,
+        )
 
 
 def is_learner_code(filename: str) -> bool:
@@ -62,8 +92,30 @@ def describe_error(error: BaseException, tb=None) -> str:
     if mine:
         return f"Your code raised {what} ({exercise_registry.relative(mine[-1].filename)}, line {mine[-1].lineno})"
     frame = frames[-1] if frames else None
-    where = f" ({exercise_registry.relative(frame.filename)}, line {frame.lineno})" if frame else ""
-    return f"The check stopped with {what}{where}"
+    where = f"{exercise_registry.relative(frame.filename)}, line {frame.lineno}" if frame else ""
+    ours = [frame for frame in frames if in_project(frame.filename)]
+    if isinstance(error, INSPECTION_ERRORS) and ours and is_grader_code(ours[-1].filename):
+        where = f"{exercise_registry.relative(ours[-1].filename)}, line {ours[-1].lineno}"
+        return (
+            f"Your answer gave the check something it could not use: {what} (while {where} looked at it); "
+            "expected the values the exercise asks for"
+        )
+    return f"The check stopped with {what}" + (f" ({where})" if where else "")
+
+
+def in_project(filename: str) -> bool:
+    """A file of the project itself, not of a library (even one in a virtualenv inside the project)."""
+    try:
+        parts = Path(filename).resolve().relative_to(settings.BASE_DIR).parts
+    except ValueError:
+        return False
+    return "site-packages" not in parts and not parts[0].startswith(".")
+
+
+def is_grader_code(filename: str) -> bool:
+    """The grader's own code: an exercise's test_*.py or conftest.py, or the lab's."""
+    parts = Path(filename).resolve().relative_to(settings.BASE_DIR).parts
+    return parts[0] == "lab" or parts[-1].startswith(("test_", "conftest"))
 
 
 def shown(value: Any, limit: int = 80) -> str:
@@ -114,7 +166,12 @@ def job_id_of(value: Any, what: str = "The value") -> str:
     if not isinstance(job_id, str) or not job_id:
         fail(f"{what} was {shown(value)}; expected the id of the job it enqueued (job.id, a string).")
     if fetch_outcome(job_id) is None:
-        fail(f"{what} was {shown(value)}, but Redis holds no job with that id; expected the id of the job it enqueued.")
+        fail(
+            f"{what} was {shown(value)}, and Redis holds no job with that id now (never enqueued, or already "
+            "deleted: rq deletes a finished job at once when result_ttl=0); expected the id of a job it enqueued "
+            "that Redis still holds.",
+            cause="no_such_job",
+        )
     return job_id
 
 
@@ -122,7 +179,11 @@ def job_run(job_id: Any) -> Outcome:
     """What the job with this id did, as rq recorded it."""
     outcome = fetch_outcome(job_id) if isinstance(job_id, str) else None
     if outcome is None:
-        fail(f"There is no job {shown(job_id)} in Redis; expected the id of a job that was enqueued.")
+        fail(
+            f"Redis holds no job {shown(job_id)} now (never enqueued, or already deleted: rq deletes a finished "
+            "job at once when result_ttl=0), so the check cannot read what it did; expected a job rq keeps.",
+            cause="no_such_job",
+        )
     return outcome
 
 
