@@ -104,3 +104,14 @@ def test_the_grader_never_shares_the_kernels_redis_database(monkeypatch, live, g
     monkeypatch.delenv("TEST_REDIS_URL", raising=False)
     with override_settings(RQ_QUEUES={"default": {"URL": live}}):
         assert lesson.grader_env().get("TEST_REDIS_URL") == grader
+
+
+def test_the_live_check_never_calls_an_answer_fixed():
+    """5/5 OK at one hold is what it measured, not a verdict: only the grader checks every promise."""
+    from lab.lessons.race import Row
+
+    row = Row("ex02_non_atomic", "live", runs=5, failures=0, ok=5, other=0, seconds=1.0, hold_ms=200)
+    said = lesson.live_verdict("ex02_non_atomic", row, runs=5, hold_ms=200)
+    assert "fixed" not in said.replace("not fixed yet", "")
+    assert said.startswith("ex02_non_atomic live, 200 ms hold: 5/5 OK"), said
+    assert "lesson.grade('ex02_non_atomic')" in said
