@@ -19,7 +19,8 @@ import redis
 from django.conf import settings
 
 from lab.core import progress
-from lab.grader.grading import describe_error
+from lab.grader import deadline, guard
+from lab.grader.grading import UNUSABLE_VALUE, describe_error
 from lab.stack.advice import START_STACK
 from workshop_project import exercise_registry
 
@@ -108,16 +109,23 @@ def configure(config: pytest.Config) -> None:
         config.option.tbstyle = "no"
         config.option.reportchars = ""
     config.pluginmanager.register(Reporter(config, packages), "workshop-grader")
+    config.pluginmanager.register(guard, "workshop-guard")  # invariants, time limit, threads: every check
 
 
 # --- What went wrong, in one sentence --------------------------------------------
 
 
-def explain(excinfo: pytest.ExceptionInfo) -> str:
-    """One sentence for a failed check: the grader's own, or the exception the learner's code raised."""
-    if isinstance(excinfo.value, pytest.fail.Exception):
-        return str(excinfo.value.msg)
-    return describe_error(excinfo.value, excinfo.tb) + "."
+def explain(excinfo: pytest.ExceptionInfo) -> tuple[str, str | None]:
+    """One sentence for a failed check, and its cause: the grader's own verdict, code that ran out of
+    time, the exception the learner's code raised, or a value of theirs the check could not use."""
+    error = excinfo.value
+    if isinstance(error, pytest.fail.Exception):
+        return str(error.msg), getattr(error, "cause", None)
+    if isinstance(error, deadline.OutOfTime):
+        return deadline.describe_out_of_time(error, excinfo.tb), guard.OUT_OF_TIME
+    sentence = describe_error(error, excinfo.tb)
+    cause = UNUSABLE_VALUE if sentence.startswith("Your answer gave the check") else None
+    return sentence + ".", cause
 
 
 def check_name(nodeid: str) -> str:
@@ -132,15 +140,21 @@ COLOUR = {"done": {"green": True}, "failing": {"red": True}}
 class Grade:
     exercise: exercise_registry.Exercise
     checks: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (check, sentence), in the order they ran
+    failures: list[tuple[str, str, str | None]] = field(default_factory=list)  # (check, sentence, cause), as run
 
     @property
     def passed(self) -> bool:
         return self.checks > 0 and not self.failures
 
     @property
+    def first(self) -> tuple[str, str, str | None]:
+        """The failure to show: one of the guard's (it changes how everything after it reads), else the first."""
+        guarded = [failure for failure in self.failures if failure[2] in guard.ADVICE]
+        return (guarded or self.failures or [("", "", None)])[0]
+
+    @property
     def first_sentence(self) -> str:
-        return self.failures[0][1] if self.failures else ""
+        return self.first[1]
 
 
 class Reporter:
@@ -167,9 +181,10 @@ class Reporter:
         report = outcome.get_result()
         slug = self.slug_of(report.nodeid)
         if report.failed and slug and call.excinfo is not None:
-            sentence = ("sentence", explain(call.excinfo))
-            report.user_properties.append(sentence)
-            item.user_properties.append(sentence)  # the JUnit report writes the item's, at teardown
+            sentence, cause = explain(call.excinfo)
+            for pair in [("sentence", sentence), *([("cause", cause)] if cause else [])]:
+                report.user_properties.append(pair)
+                item.user_properties.append(pair)  # the JUnit report writes the item's, at teardown
 
     def pytest_deselected(self, items):
         self.partial |= {self.slug_of(item.nodeid) for item in items}
@@ -182,8 +197,9 @@ class Reporter:
         if report.when == "call" or (report.when == "setup" and not report.passed):
             grade.checks += 1
         if report.failed:
-            sentence = dict(report.user_properties).get("sentence") or report.longreprtext.strip().splitlines()[-1]
-            grade.failures.append((check_name(report.nodeid), sentence))
+            said = dict(report.user_properties)
+            sentence = said.get("sentence") or report.longreprtext.strip().splitlines()[-1]
+            grade.failures.append((check_name(report.nodeid), sentence, said.get("cause")))
 
     def pytest_terminal_summary(self, terminalreporter):
         if not self.grades:
@@ -224,18 +240,21 @@ class Reporter:
 
     def write_failure(self, tr, grade: Grade) -> None:
         exercise = grade.exercise
-        check, sentence = grade.failures[0]
+        check, sentence, cause = grade.first
         tr.write_sep("-", f"✘ {exercise.slug}: {exercise.title}", red=True)
         tr.write_line(f"  {sentence}")
         if self.config.getoption("hints"):
             numbers = list(range(1, len(exercise.hints) + 1))
+        elif cause in guard.ADVICE and cause not in exercise.causes:
+            numbers = []  # the exercise's hints are about its subject; this is about the process
+            tr.write_line(f"  Hint: {guard.ADVICE[cause]}", yellow=True)
         else:
-            numbers = [exercise.hint_number(check)]
+            numbers = [exercise.hint_number(check, cause)]
         for number in numbers:
             tr.write_line(f"  Hint {number}/{len(exercise.hints)}: {exercise.hints[number - 1]}", yellow=True)
         more = len(grade.failures) - 1
         tail = f"{more} more check{'s' if more > 1 else ''} fail{'' if more > 1 else 's'}. " if more > 0 else ""
-        if len(numbers) < len(exercise.hints):
+        if 0 < len(numbers) < len(exercise.hints):
             tail += f"More hints: pytest exercises/{exercise.slug} --hints"
         else:
             tail += (

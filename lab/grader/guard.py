@@ -1,0 +1,118 @@
+"""The grader's guard around every check: the process as it was found, a time limit, no thread left behind.
+
+A pytest plugin (``lab.grader.plugin.configure`` registers this module), used by
+every exercise alike, so no grader has to remember it:
+
+- Before any learner file is imported, a :class:`~lab.grader.invariants.Snapshot`
+  of what the learner must not change; before and after each check the process
+  is compared with it. A change fails the check with one sentence naming it, and
+  is put back, so it never leaks into the next check or exercise.
+- Each check's set-up and call run under :func:`~lab.grader.deadline.time_limit`:
+  code that never returns fails in seconds, on the main thread too.
+- A thread the check started and left running fails the check; one that would
+  keep the interpreter from exiting ends the run instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import deadline
+from .invariants import Snapshot
+
+#: Causes (``[<slug>.causes]`` in exercises.toml can attach a hint to each).
+CHANGED = "changed_the_process"
+OUT_OF_TIME = "out_of_time"
+LEFT_A_THREAD = "left_a_thread"
+#: What a learner is told for these causes when the exercise attaches no hint of its own: its hints
+#: are about its subject, these failures are about the process the answer runs in.
+ADVICE = {
+    CHANGED: "Change only what the exercise asks for: no settings, signal receivers or patched classes, at "
+    "import or at run time; what your code needs, it passes as arguments.",
+    OUT_OF_TIME: "Wait for a thread with join(), and let a worker stop by itself (work(burst=True) returns once "
+    "the queue is empty); never wait for something that only your own code could make happen.",
+    LEFT_A_THREAD: "Every thread your code starts must end before your code returns: join() it (a worker "
+    "in it with burst=True), and keep and raise again any error it had.",
+    "unusable_value": "Return exactly what the docstring asks for (ids as ints, jobs or their ids), and pass "
+    "each job the arguments the exercise names.",
+}
+
+
+class _State:
+    snapshot: Snapshot | None = None
+    leftovers: list = []
+    status: int = 0
+
+
+_state = _State()
+
+
+def changed(when: str) -> str | None:
+    """One sentence naming what differs from the snapshot (and putting it back), or None."""
+    if _state.snapshot is None:
+        return None
+    found = _state.snapshot.changes()
+    if not found:
+        return None
+    _state.snapshot.restore()
+    named = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+    return (
+        f"{when}, your code changed {named}: expected it to leave the rest of the process as it found it "
+        "(the grader put it back, so that it does not change the other checks)"
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _process_as_found(django_db_setup, _sample_pages):
+    """The snapshot, taken once the grader's own set-up is in place (the test databases, the sample
+    pages' server, which registers its address with the fetcher) and before any learner file is imported."""
+    _state.snapshot = Snapshot.take()
+    yield
+    _state.snapshot = None
+
+
+@pytest.fixture(autouse=True)
+def leaves_the_process_as_it_found_it(_process_as_found):
+    """Compare the process with the snapshot before the check (the learner's import) and after it."""
+    from .grading import fail
+
+    sentence = changed("When your file was imported (or while this check was set up)")
+    if sentence:
+        fail(sentence, cause=CHANGED)
+    yield
+    sentence = changed("While this check ran")
+    if sentence:
+        fail(sentence, cause=CHANGED)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    with deadline.time_limit(deadline.LIMIT, "the check's set-up (importing your file) started"):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    from .grading import fail
+
+    before = deadline.threads()
+    try:
+        with deadline.time_limit(deadline.LIMIT, "the check started"):
+            result = yield
+    except BaseException:
+        _state.leftovers.extend(deadline.left_running(before, grace=0.5))
+        raise
+    alive = deadline.left_running(before)
+    if alive:
+        _state.leftovers.extend(alive)
+        fail(deadline.describe_left(alive) + ".", cause=LEFT_A_THREAD)
+    return result
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _state.status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    deadline.keep_exit_from_hanging(_state.leftovers, _state.status)
