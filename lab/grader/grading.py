@@ -29,9 +29,11 @@ from lab.core import amplifier as amplifier_module
 
 # What graders take from the shared core, through this module (exercises import only lab.grader).
 from lab.core.amplifier import amplifier as amplifier  # noqa: E402
+from lab.core.amplifier import run_on_thread as run_on_thread  # noqa: E402
 from lab.core.outcomes import Outcome, fetch_outcome
 from lab.core.outcomes import clear_jobs as clear_jobs  # noqa: E402
 from lab.core.web import page_path as page_path  # noqa: E402
+from lab.testing.processes import free_port as free_port  # noqa: E402
 from workshop_project import exercise_registry
 
 
