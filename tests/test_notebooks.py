@@ -15,6 +15,7 @@ their outputs (tables, plots), e.g. as CI artifacts.
 """
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -36,6 +37,9 @@ LESSONS = sorted(path.stem for path in FOLDER.glob("*.ipynb"))
 KERNELSPEC = {"name": kernel.KERNEL_NAME, "display_name": "Django Shell-Plus", "language": "python"}
 CELL_TIMEOUT = 120  # seconds; the slowest cell (the live sweep in 02) takes about 30
 RAISES = "raises-exception"
+#: What a learner should never read in a lesson's output: IPython's %xmode chatter, and reST's
+#: ``double backquotes`` from a printed docstring (lessons are Markdown: `one`). The walkthrough saw both.
+NOISE = re.compile(r"Exception reporting mode|(?<!`)``(?!`)")
 PLOTS = {"02_the_race"}  # the failure rate against hold time, drawn
 
 
@@ -120,6 +124,15 @@ def test_lesson_runs_top_to_bottom(name, live_stack, timings):
         keep = Path(os.environ["WORKSHOP_NOTEBOOK_OUTPUTS"])
         keep.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, keep / f"{name}.ipynb")
+
+    noisy = [
+        (index, match.group(0))
+        for index, cell in enumerate(notebook.cells)
+        for output in cell.get("outputs", [])
+        for match in [NOISE.search(str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", "")))]
+        if match
+    ]
+    assert not noisy, f"{name}: cells print what a lesson should not show: {noisy}"
 
     silent = [
         index

@@ -280,3 +280,19 @@ def one_line_logs(name):
         yield
     finally:
         logger.handlers, logger.propagate = saved
+
+
+def short_tracebacks() -> None:
+    """This cell's error in its last line only (IPython's Minimal mode); the next cell is back to
+    full tracebacks. ``%xmode`` does the same but prints "Exception reporting mode: ..." each time."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    before = shell.InteractiveTB.mode
+    shell.InteractiveTB.set_mode("Minimal")
+
+    def restore(result):
+        shell.InteractiveTB.set_mode(before)
+        shell.events.unregister("post_run_cell", restore)
+
+    shell.events.register("post_run_cell", restore)

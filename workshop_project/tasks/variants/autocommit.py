@@ -1,18 +1,20 @@
-"""Fix 1: ``ATOMIC_REQUESTS = False``: every query commits on its own.
+"""Fix 1: `ATOMIC_REQUESTS = False`: every query commits on its own.
 
 The view's code is the broken one, unchanged. What changes is the request
 around it: Django no longer wraps the view in a transaction, so
-``Task.objects.create`` commits before ``.delay()`` runs.
+`Task.objects.create` commits before `.delay()` runs.
 
 How this page arranges it, honestly: turning the setting off for the whole
 project would change every other page on this server too, so this URL serves
-the broken view wrapped in ``transaction.non_atomic_requests``. That is
+the broken view wrapped in `transaction.non_atomic_requests`. That is
 what Django's request handler does for *every* view when the setting is off:
-it skips the ``atomic()`` wrapper. (For the default database only: without
-``using``, ``non_atomic_requests`` leaves this project's ``"second"`` alias
-in its request transaction, which this view does not write to.) (Fix 2, ``non_atomic.py``, is the
+it skips the `atomic()` wrapper. (For the default database only: without
+`using`, `non_atomic_requests` leaves this project's `"second"` alias
+in its request transaction, which this view does not write to.) (Fix 2, `non_atomic.py`, is the
 same switch used deliberately on one view, with the transaction managed by
 hand.)
+
+(Single backquotes, as Markdown: lesson 03 prints this docstring.)
 """
 
 from django.db import transaction
