@@ -117,7 +117,7 @@ class Snapshot:
             snapshot.modules[module] = (True, _state_of(module, project=True))
             for value in vars(module).values():
                 if isinstance(value, type) and value.__module__ == module.__name__:
-                    snapshot.classes[f"{module.__name__}.{value.__qualname__}"] = (value, dict(vars(value)))
+                    snapshot.classes[f"{module.__name__}.{value.__qualname__}"] = (value, _behaviour(value))
                 queue = _job_queue(value)
                 if queue is not None and getattr(value, "__module__", None) == module.__name__:
                     snapshot.commit_modes[f"{module.__name__}.{value.__name__}"] = (queue, queue._commit_mode)
@@ -126,7 +126,7 @@ class Snapshot:
             snapshot.modules[module] = (False, _state_of(module, project=False))
         for dotted in LIBRARY_CLASSES:
             target = _lookup(dotted)
-            snapshot.classes[dotted] = (target, dict(vars(target)))
+            snapshot.classes[dotted] = (target, _behaviour(target))
         for module_name, module in list(sys.modules.items()):
             if module_name.startswith(SIGNAL_PREFIXES) and isinstance(module, types.ModuleType):
                 for attribute, value in list(vars(module).items()):
@@ -167,7 +167,7 @@ class Snapshot:
                 elif items is not original and not same_items(original, items):
                     found.append(first_difference(f"{module.__name__}.{attribute}", items, items_of(original)))
         for dotted, (cls, attributes) in self.classes.items():
-            now = dict(vars(cls))
+            now = _behaviour(cls)
             for attribute in sorted((set(attributes) | set(now)) - IGNORED_ATTRIBUTES):
                 if attributes.get(attribute, MISSING) is not now.get(attribute, MISSING):
                     what = "added" if attribute not in attributes else "deleted" if attribute not in now else "replaced"
@@ -210,7 +210,7 @@ class Snapshot:
                 if vars(module).get(attribute, MISSING) is not original:
                     setattr(module, attribute, original)
         for cls, attributes in self.classes.values():
-            for attribute in set(vars(cls)) - set(attributes) - IGNORED_ATTRIBUTES:
+            for attribute in set(_behaviour(cls)) - set(attributes) - IGNORED_ATTRIBUTES:
                 delattr(cls, attribute)
             for attribute, original in attributes.items():
                 if attribute not in IGNORED_ATTRIBUTES and vars(cls).get(attribute, MISSING) is not original:
@@ -223,6 +223,12 @@ class Snapshot:
                     signal.signal(number, handler)
                 except ValueError:  # not on the main thread: left as it is (and named)
                     pass
+
+
+def _behaviour(cls: type) -> dict:
+    """A class's methods and descriptors (not its data: Django's Manager counts its instances in a
+    class attribute, a change that is nobody's doing)."""
+    return {name: value for name, value in vars(cls).items() if callable(value) or hasattr(type(value), "__get__")}
 
 
 def _setting_names() -> set[str]:
