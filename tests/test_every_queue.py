@@ -1,7 +1,8 @@
-"""Lesson 13's stack: the Celery worker and django-tasks-db's, beside the rq worker.
+"""Lesson 13's stack: the Celery worker and django-tasks-db's, and every way of enqueuing, measured.
 
 Real processes throughout (``queue_workers``: a Celery worker and ``manage.py
-db_worker``, beside the live web and rq worker); nothing is mocked.
+db_worker``, beside the live web and rq worker); nothing is mocked. The table
+test is the lesson's own table: each way must end as the lesson says it does.
 """
 
 import os
@@ -14,10 +15,13 @@ from celery.result import AsyncResult
 from django.conf import settings
 from django.test import Client
 
+from lab.lessons import every_queue
 from lab.stack import doctor
 from workshop_project.celery import app as celery_app
 from workshop_project.tasks.forms import default_url
 from workshop_project.tasks.models import Task
+
+from .conftest import process_env
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -39,6 +43,13 @@ def test_eager_mode_hides_the_race(live_stack, queue_workers):
     finally:
         celery_app.conf.task_always_eager = False
     assert Task.objects.get(id=response["X-Task-Id"]).status == "OK"
+
+
+def test_every_way_of_enqueuing_ends_as_the_lesson_says(live_stack, queue_workers):
+    env = {**process_env(WORKSHOP_WEB_URL=live_stack, FETCH_TIMEOUT_SECONDS=2), **queue_workers}
+    rows = every_queue.measure(env=env)
+    every_queue.expect(rows)  # raises TableChanged with every way that ended otherwise
+    assert [row.way.name for row in rows] == list(every_queue.EXPECTED)
 
 
 def test_doctor_names_the_new_workers(live_stack, queue_workers):

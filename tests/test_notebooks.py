@@ -40,6 +40,7 @@ RAISES = "raises-exception"
 #: What a learner should never read in a lesson's output: IPython's %xmode chatter, and reST's
 #: ``double backquotes`` from a printed docstring (lessons are Markdown: `one`). The walkthrough saw both.
 NOISE = re.compile(r"Exception reporting mode|(?<!`)``(?!`)")
+QUEUE_WORKERS = {"13_every_queue"}  # lessons that need lesson 13's Celery and database workers
 PLOTS = {"02_the_race"}  # the failure rate against hold time, drawn
 
 
@@ -106,7 +107,9 @@ def timings(request):
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("name", LESSONS)
-def test_lesson_runs_top_to_bottom(name, live_stack, timings):
+def test_lesson_runs_top_to_bottom(name, live_stack, timings, request):
+    if name in QUEUE_WORKERS:  # started for the lesson that needs them: the others stay as fast
+        request.getfixturevalue("queue_workers")
     if not kernel.installed():
         pytest.fail("the Django Shell-Plus kernel is not installed: run `python manage.py workshop kernel`")
     notebook = read(name)

@@ -241,6 +241,9 @@ LOGGING = {
         # The amplifier's in-thread workers are quiet: the lab reads what they
         # did from rq's registries. The live worker (rqworker) logs as usual.
         "lab.core.amplifier": {"handlers": ["null"], "propagate": False},
+        # django.tasks logs each task's start and end at INFO: in a notebook (lesson 13's
+        # ImmediateBackend runs in the kernel) that is two lines of noise per task.
+        "django.tasks": {"level": "WARNING"},
         # runserver's request log (the `make up` console), less each pending row's poll every second.
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },

@@ -13,6 +13,8 @@ child process: ``lesson.grade()``), so a learner's tooltip never offers the grad
 - ``recipes``: the test recipes lessons 03 to 05 and 08 run (a real worker on the test database).
 - ``your_test``: runs the portable test that sees the race (``recipes/test_your_view.py``) on some views.
 - ``production``: lesson 12's throwaway Redis servers and rq workers, and a queue's health numbers.
+- ``every_queue``: lesson 13's table: every queue and way of enqueuing, each run by a real worker of its queue.
+- ``acks_late``: lesson 13's Celery worker killed half-way through a task, with and without ``acks_late``.
 
 The shared core is offered here too, so a notebook needs this one package:
 ``web``, ``outcomes``, ``relaying``, ``doctor``, ``the_relay`` (the stack's outbox relay), and the names in ``_NAMES``.

@@ -8,6 +8,7 @@ and nothing else of the lab's.
 - ``processes``: start a process, poll until it is ready, stop it.
 - ``redis_servers``: a throwaway Redis; the stack's Redis (``bin/run redis``).
 - ``servers``: PostgreSQL, the web server and an rq worker; ``python -m lab.testing``.
+- ``queue_workers``: lesson 13's Celery worker and django-tasks-db's worker (imported by its own name).
 """
 
 from lab.testing.processes import BASE_DIR, START_TIMEOUT, ServiceError, free_port, running, stop, wait_until
