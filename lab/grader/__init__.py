@@ -7,6 +7,7 @@ Imported by ``exercises/`` (``from lab.grader import grading``) and ``tests/``. 
 - ``plugin``: the grader's pytest plugin: options, databases, the report, progress.
 - ``grading``: the vocabulary grader files import (``fail``, ``post_form``, ``job_run``, ``expect_found``).
 - ``mutation``: exercise 07's grading: the learner's tests against broken views.
+- ``celery_worker``: exercise 10's real Celery worker on a thread, its barrier, and what it ran.
 - ``structure``: ``workshop check``: every exercise and lesson wired up everywhere (no services).
 
 The shared core a grader needs is offered here too: ``fixtures`` and ``relaying``.
