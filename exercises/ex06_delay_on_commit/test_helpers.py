@@ -43,11 +43,13 @@ def create(alias, samples):
     return Task.objects.using(alias).create(url=samples.url())
 
 
-def expect_nothing_yet(amp, alias, where):
+def expect_nothing_yet(amp, alias, where, using_passed=True):
+    """``using_passed``: the call named the alias (a sentence never shows an argument that was not passed)."""
     if amp.job_ids:
         run = grading.job_run(amp.job_ids[0])
+        called = f"delay_on_commit(..., using={alias!r})" if using_passed else "delay_on_commit(...) without using="
         grading.fail(
-            f"{where}, delay_on_commit(..., using={alias!r}) had already enqueued {run.call}, "
+            f"{where}, {called} had already enqueued {run.call}, "
             f"and the worker said: {run}; expected the job to wait for {alias!r} to commit."
         )
 
@@ -95,7 +97,7 @@ def test_it_waits_for_the_commit_on_default(learner, samples, amp):
     with transaction.atomic():
         task = create("default", samples)
         delay(learner, task, "default")
-        expect_nothing_yet(amp, "default", "Inside a transaction on 'default'")
+        expect_nothing_yet(amp, "default", "Inside a transaction on 'default'", using_passed=False)
     expect_one_found(amp, task, "default", "When the transaction on 'default' committed")
 
 
@@ -191,7 +193,7 @@ def test_the_job_goes_to_the_queue_its_decorator_names(learner, samples, amp):
     with transaction.atomic():
         task = create("default", samples)
         delay(learner, task, "default", probe=find_on_low)
-        expect_nothing_yet(amp, "default", "Inside a transaction on 'default'")
+        expect_nothing_yet(amp, "default", "Inside a transaction on 'default'", using_passed=False)
     expect_one_found(amp, task, "default", "When the transaction on 'default' committed", queue=LOW)
 
 

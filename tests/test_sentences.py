@@ -1,0 +1,31 @@
+"""A killing sentence is never false for the answer in front of it (issue 16, item 5).
+
+Each case grades one real wrong answer with the real grader and reads the
+sentence it got: it may say only what the check saw.
+"""
+
+import xml.etree.ElementTree as ET
+
+from workshop_project import exercise_registry
+
+from .test_exercises import copy_of_the_project, grade
+
+
+def sentences_for(tmp_path, slug, answer, *args):
+    """Grade ``answer`` as the learner's file of ``slug``; each check's sentence ("" when it passed)."""
+    project = copy_of_the_project(tmp_path / "project")
+    (project / "exercises" / slug / exercise_registry.find(slug).file).write_text(answer.read_text())
+    grade(f"exercises/{slug}", *args, cwd=project, tmp_path=tmp_path)
+    return {
+        case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}.get("sentence", "")
+        for case in ET.parse(tmp_path / "junit.xml").iter("testcase")
+    }
+
+
+def test_a_call_without_using_is_not_said_to_have_passed_one(tmp_path):
+    answer = tmp_path / "enqueues_at_once.py"
+    answer.write_text("def delay_on_commit(job, *args, using=None, **kwargs):\n    job.delay(*args, **kwargs)\n")
+    found = sentences_for(tmp_path, "ex06_delay_on_commit", answer, "-k", "waits_for_the_commit_on_default")
+    sentence = found["test_it_waits_for_the_commit_on_default"]
+    assert "delay_on_commit(...) without using= had already enqueued" in sentence, sentence
+    assert "using='default'" not in sentence
