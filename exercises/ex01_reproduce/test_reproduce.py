@@ -7,15 +7,28 @@ uncommitted row; a worker that reads another database fails even after the
 commit. Neither is the race, and the sentences say so.
 """
 
+import sys
+import threading
+import time
+
 import django_rq
+import pytest
+from django.conf import settings
 from django.db import transaction
+from django.test import override_settings
+from rq import Worker
+from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from lab.grader import grading
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Task
+from workshop_project.test_settings import redis_url_with_database
 
 RUNS = 3
+OTHER = "grader-other"  # a queue of the grader's own, on another Redis database: queue_name must be honoured
+DOWN = "grader-down"  # a queue whose Redis does not answer: the worker's error must come out of the block
+HOLD = 1.2  # seconds the probe job takes unless the caller's thread waits for its worker without a time limit
 APP_JOB = f"{get_url_length.__module__}.{get_url_length.__name__}"
 
 
@@ -24,7 +37,7 @@ def from_the_lab(value):
     return isinstance(where, str) and (where == "lab" or where.startswith("lab."))
 
 
-def tool(learner):
+def tool(learner, *args):
     """``learner.worker_in_the_block()``, checked to be a context manager built without the lab."""
     borrowed = sorted(
         name for name, value in vars(learner).items() if not name.startswith("__") and from_the_lab(value)
@@ -34,12 +47,28 @@ def tool(learner):
             f"Your file uses the lab's {borrowed[0]}; expected a tool built from rq's worker and a thread "
             "(a test suite of your own has no lab to import)."
         )
-    manager = learner.worker_in_the_block()
+    manager = learner.worker_in_the_block(*args)
     if not (hasattr(manager, "__enter__") and hasattr(manager, "__exit__")):
         grading.fail(
             f"worker_in_the_block() returned {grading.shown(manager)}; expected a context manager (@contextmanager)."
         )
     return manager
+
+
+def not_yet(run, after):
+    """The job had not run to its end when the block ended: still running, or never taken."""
+    if run.job_status == "started":
+        grading.fail(
+            f"{after}, {run.call} was still running (rq: started): your tool went on before its worker had "
+            "finished. Expected it to wait for the worker itself (join() its thread), not for a time or a queue "
+            "that looks empty.",
+            cause="did_not_wait",
+        )
+    grading.fail(
+        f"{after}, {run.call} was still {run.job_status or 'waiting'}: no worker had taken it. Expected a worker "
+        "to run it before the block ends (if your worker's thread raised an error, did you keep it and raise it "
+        "again?)."
+    )
 
 
 def expect_the_race(job_id, task_id, after):
@@ -58,10 +87,7 @@ def expect_the_race(job_id, task_id, after):
             "connection, to fail with Task.DoesNotExist."
         )
     if not run.failed:
-        grading.fail(
-            f"{after}, {run.call} was still {run.job_status}: no worker had run it. Expected a worker to run it "
-            "before the block ends (if your worker's thread raised an error, did you keep it and raise it again?)."
-        )
+        not_yet(run, after)
     if job_id not in grading.failed_job_ids():
         grading.fail(f"{run.call} failed, but rq's failed-job registry does not hold it; expected a real rq worker.")
     if run.func_name != APP_JOB or tuple(run.args) != (task_id,):
@@ -116,6 +142,8 @@ def test_outside_a_transaction_the_job_it_runs_succeeds(learner, samples):
             f"Task {task.id} was committed before the block, yet your worker failed with {run.short_type}: "
             "it reads another database than your code writes to. That is not the race."
         )
+    if run.job_status in ("started", "queued"):
+        not_yet(run, "With the task committed, when the block ended")
     if not run.finished:
         grading.fail(f"With the task committed, the job {run}; expected your worker to run it and finish.")
 
@@ -140,3 +168,138 @@ def test_reproduce_fails_every_time_on_the_apps_own_row(learner, samples):
                 f"Requeued after reproduce() had committed, its job {run}; expected it to find task "
                 f"{created[0]} then: that is what shows the first failure was the race."
             )
+
+
+# --- The tool's promises beyond the race: its queue, every job, each call, waiting, errors ---------------
+
+
+def which_thread():
+    """A job that says which thread ran it."""
+    return threading.get_ident()
+
+
+def waits_without_a_limit(frame):
+    """The main thread is blocked in threading's join() or wait() with no timeout: waiting for a worker to end."""
+    for _ in range(8):
+        if frame is None:
+            return False
+        code = frame.f_code
+        if code.co_filename == threading.__file__ and code.co_name in ("join", "wait", "_wait_for_tstate_lock"):
+            return frame.f_locals.get("timeout") in (None, -1)
+        frame = frame.f_back
+    return False
+
+
+def slow_unless_joined():
+    """A job that ends at once if the main thread waits for its worker (join() with no timeout), and only after
+    HOLD seconds otherwise: a tool that waits a fixed time (a sleep, join(timeout=...)) goes on before it ends.
+    Returns the thread that ran it."""
+    main = threading.main_thread().ident
+    deadline = time.monotonic() + HOLD
+    while time.monotonic() < deadline and not waits_without_a_limit(sys._current_frames().get(main)):
+        time.sleep(0.002)
+    return threading.get_ident()
+
+
+def status_of(job):
+    return Job.fetch(job.id, connection=job.connection).get_status(refresh=True).value
+
+
+@pytest.fixture
+def other_queue():
+    """``grader-other``, a queue on another Redis database than ``default``'s; emptied after the check."""
+    url = redis_url_with_database(
+        settings.RQ_QUEUES["default"]["URL"],
+        (django_rq.get_connection().connection_pool.connection_kwargs.get("db", 0) - 2) % 16,
+    )
+    with override_settings(RQ_QUEUES={**settings.RQ_QUEUES, OTHER: {"URL": url, "DEFAULT_TIMEOUT": 60}}):
+        queue = django_rq.get_queue(OTHER)
+        try:
+            yield queue
+        finally:
+            stale = list(queue.connection.scan_iter(match="rq:*"))
+            if stale:
+                queue.connection.delete(*stale)
+
+
+def test_it_runs_every_job_of_the_queue_it_is_given_at_each_call(learner, other_queue):
+    default = django_rq.get_queue("default")
+    with tool(learner):  # a first call, on the default queue
+        first = default.enqueue(which_thread)
+    if status_of(first) != "finished":
+        grading.fail(f"When the block ended, the job enqueued in it was {status_of(first)}; expected it finished.")
+    waiting = other_queue.enqueue(which_thread)  # already waiting when the block starts
+    with tool(learner, OTHER):  # a second call, on another queue (another Redis database)
+        inside = [other_queue.enqueue(which_thread), other_queue.enqueue(which_thread)]
+        bystander = default.enqueue(which_thread)  # not the queue it was given
+    statuses = [status_of(job) for job in [waiting, *inside]]
+    if statuses != ["finished"] * 3:
+        grading.fail(
+            f"worker_in_the_block({OTHER!r}) was called with one job waiting in that queue and two enqueued in the "
+            f"block; when the block ended they were {', '.join(statuses)}. Expected a worker on the queue it is "
+            "given (its name, its Redis) to run every job waiting there, at every call.",
+            cause="queue_name",
+        )
+    if status_of(bystander) != "queued":
+        grading.fail(
+            f"worker_in_the_block({OTHER!r}) also ran a job of the 'default' queue ({status_of(bystander)}); "
+            "expected it to work only the queue it was given.",
+            cause="queue_name",
+        )
+
+
+def test_the_block_ends_only_once_its_worker_has_finished(learner):
+    queue = django_rq.get_queue("default")
+    before = {worker.name for worker in Worker.all(queue=queue)}
+    with tool(learner):
+        job = queue.enqueue(slow_unless_joined)
+    running = [worker.name for worker in Worker.all(queue=queue) if worker.name not in before]
+    run = grading.job_run(job.id)
+    if not run.finished:
+        not_yet(run, "When the block ended")
+    if grading.fetch_job(job.id).return_value() == threading.main_thread().ident:
+        grading.fail(
+            "Your tool ran the job on the caller's own thread; expected a worker on another thread, with a database "
+            "connection of its own (the caller's connection sees the uncommitted row).",
+            cause="same_thread",
+        )
+    if running:
+        grading.fail(
+            f"When the block ended, your worker {running[0]} was still running (registered with rq, listening on "
+            "the queue); expected it to have finished: burst mode ends when the queue is empty, and the block waits "
+            "for it.",
+            cause="did_not_wait",
+        )
+
+
+class BlockError(Exception):
+    """Raised inside the block by the grader: a test that fails there."""
+
+
+def test_errors_in_the_block_and_in_its_worker_come_out(learner, redis_down):
+    try:
+        with tool(learner):
+            raise BlockError("a test's assertion inside the block")
+    except BlockError:
+        pass
+    else:
+        grading.fail(
+            "An error raised inside the block did not come out of it; expected it to reach the code around the "
+            "block, as with any with statement (a test that fails inside the block must fail).",
+            cause="block_error_swallowed",
+        )
+    with (
+        override_settings(RQ_QUEUES={**settings.RQ_QUEUES, DOWN: settings.RQ_QUEUES["default"]}),
+        redis_down(DOWN) as closed,
+    ):
+        try:
+            with tool(learner, DOWN):
+                pass
+        except Exception:
+            return
+    grading.fail(
+        f"The worker of worker_in_the_block({DOWN!r}) could not reach its queue's Redis (nothing listens at "
+        f"{closed}), yet the block ended without an error; expected the worker's error to come out of the block "
+        "(keep the thread's exception and raise it again after join()).",
+        cause="thread_error_lost",
+    )

@@ -1,9 +1,13 @@
-"""Grades exercise 04: on_commit, under the race amplifier."""
+"""Grades exercise 04: on_commit, under the race amplifier; and without a transaction, with Redis down."""
 
+from contextlib import contextmanager
+
+import redis
 from django.db import transaction
 
 from lab.grader import grading
 from lab.grader.grading import page_path
+from workshop_project.tasks.jobs import get_url_length
 
 PAGE = page_path("ex04_on_commit")
 
@@ -43,7 +47,10 @@ def test_it_enqueues_at_the_commit_or_at_once_without_a_transaction(learner, sam
 
     task = learner.start_task(samples.url())  # no transaction: autocommit
     if len(amp.job_ids) != 2:
-        grading.fail("Outside a transaction, start_task() returned without enqueueing its job; expected it at once.")
+        grading.fail(
+            "Outside a transaction, start_task() returned without enqueueing its job; expected it at once.",
+            cause="not_at_once",
+        )
     grading.expect_found(grading.job_run(amp.job_ids[1]), task.id)
 
 
@@ -66,3 +73,40 @@ def test_a_rolled_back_savepoint_enqueues_nothing(learner, samples, amp):
     if len(runs) != 1:
         grading.fail(f"When the transaction committed, {len(runs)} jobs were enqueued for one kept task; expected one.")
     grading.expect_found(runs[0], kept.id)
+
+
+@contextmanager
+def job_queue_pointed_at(url):
+    """The queue the app's job enqueues on (bound when the job was decorated), pointed at ``url`` for the block."""
+    queues = [getattr(cell.cell_contents, "queue", None) for cell in get_url_length.delay.__closure__ or ()]
+    queue = next(queue for queue in queues if hasattr(queue, "connection"))
+    saved = queue.connection
+    queue.connection = redis.Redis.from_url(url)
+    try:
+        yield
+    finally:
+        queue.connection = saved
+
+
+def test_without_a_transaction_a_failed_enqueue_reaches_the_caller(learner, samples, redis_down):
+    """At once when there is no transaction: and if the enqueue fails, start_task's caller hears of it."""
+    with redis_down() as closed, job_queue_pointed_at(closed):
+        try:
+            with transaction.atomic():  # a request that rolls back: nothing may reach Redis, so no error either
+                learner.start_task(samples.url())
+                transaction.set_rollback(True)
+        except Exception as error:
+            grading.fail(
+                f"Inside a transaction that then rolled back, start_task() talked to Redis at once (with Redis down "
+                f"it raised {type(error).__name__}); expected the enqueue to wait for the commit, which never came."
+            )
+        try:
+            task = learner.start_task(samples.url())
+        except Exception:
+            return
+    grading.fail(
+        f"With no transaction and Redis down (nothing listens at {closed}), start_task() returned task "
+        f"{getattr(task, 'id', task)} without its job and without an error; expected the enqueue's error to reach "
+        "the caller (on_commit runs the callback at once here; robust=True would only log the failure, and the "
+        "task would wait for a job that never comes)."
+    )
