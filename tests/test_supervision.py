@@ -233,6 +233,7 @@ def test_the_scheduler_comes_back_promptly_after_a_redis_outage(supervised_worke
     queue = supervised_worker["queue"]
     (first,) = live_workers(queue)
     wait_until(lambda: scheduler_alive(queue.connection), "rq's scheduler")
+    wait_until(lambda: blocked_in_blmove(queue.connection), "the worker waiting for a job (past its start-up)")
     private_redis["stop"]()
     wait_until(lambda: not [pid for pid in descendants(first.pid) if alive(pid)], "the scheduler to die with Redis")
     private_redis["start"]()
@@ -241,3 +242,18 @@ def test_the_scheduler_comes_back_promptly_after_a_redis_outage(supervised_worke
     assert alive(first.pid), (
         "the idle worker should have waited Redis out: " + supervised_worker["log"].read_text()[-3000:]
     )
+
+
+def test_a_job_whose_worker_is_killed_just_after_it_started_runs_once(supervised_worker):
+    """The horse of a killed worker finishes its job; the next worker must not requeue that job
+    meanwhile (a horse forked just before the kill is an orphan the supervisor had not seen yet:
+    it adopts orphans now, as a child subreaper, and waits for them)."""
+    queue = supervised_worker["queue"]
+    (first,) = live_workers(queue)
+    job = queue.enqueue(time.sleep, 10)  # still running when the next worker is up (a few seconds)
+    wait_until(lambda: status_of(job, queue) == JobStatus.STARTED, "job start")
+    os.kill(first.pid, signal.SIGKILL)  # at once: its horse is a few milliseconds old
+    wait_until(lambda: [w for w in live_workers(queue) if w.pid != first.pid], "a new worker after SIGKILL")
+    wait_until(lambda: status_of(job, queue) == JobStatus.FINISHED, "the job to finish")
+    assert runs(queue) == 1, "a job submitted after the restart did not run"
+    assert len(Job.fetch(job.id, connection=queue.connection).results()) == 1, "the job ran twice"

@@ -38,18 +38,54 @@ JOB_GRACE_SECONDS = 75.0  # a job in hand may finish, or time out in rq (its def
 STOP_GRACE_SECONDS = 5.0  # when the supervisor itself is told to stop
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 STABLE_SECONDS = 30.0  # a run this long resets the back-off
+PR_SET_CHILD_SUBREAPER = 36  # prctl(2), Linux
 
 
 def say(message):
     print(f"[supervisor] {message}", file=sys.stderr, flush=True)
 
 
-def descendants(process):
-    """Every process below ``process`` now (psutil), so none can be missed once the leader is gone."""
+def become_subreaper():
+    """Linux: make the command's orphans this process's children, not init's.
+
+    rq's work horse runs in a session of its own; once its worker is killed it
+    is an orphan, and a horse forked less than a second before the kill was
+    not seen yet: the next worker could start (and requeue the job the dead
+    worker had started) while that horse still runs it. As a "child
+    subreaper" the supervisor adopts every orphan of the command, so
+    ``descendants`` finds them all. Elsewhere (macOS) the descendants seen each
+    second are what it has.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
     try:
-        return psutil.Process(process.pid).children(recursive=True)
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def descendants(process):
+    """Every process below ``process`` now, and every orphan of it this supervisor adopted."""
+    found = {}
+    for parent in (os.getpid(), process.pid):  # the leader's own, while it lives; ours: adopted orphans too
+        with contextlib.suppress(psutil.Error):
+            found.update({child.pid: child for child in psutil.Process(parent).children(recursive=True)})
+    found.pop(process.pid, None)
+    return list(found.values())
+
+
+def running(child):
+    """Alive and not a zombie; an adopted orphan that has exited is reaped here."""
+    try:
+        if child.status() == psutil.STATUS_ZOMBIE:
+            with contextlib.suppress(OSError):
+                os.waitpid(child.pid, os.WNOHANG)  # ours only if adopted; anyone else's: ChildProcessError
+            return False
+        return child.is_running()
     except psutil.Error:
-        return []
+        return False
 
 
 def stop_all(process, known, grace=JOB_GRACE_SECONDS, hurry=None):
@@ -70,7 +106,7 @@ def stop_all(process, known, grace=JOB_GRACE_SECONDS, hurry=None):
         if hurry is not None and hurry.is_set():
             deadline = min(deadline, began + STOP_GRACE_SECONDS)
         everyone.update({child.pid: child for child in descendants(process)})
-        if process.poll() is not None and not any(child.is_running() for child in everyone.values()):
+        if process.poll() is not None and not any(running(child) for child in everyone.values()):
             break
         time.sleep(0.05)
     else:
@@ -105,6 +141,7 @@ def supervise(command, folders=(), grace=JOB_GRACE_SECONDS):
     if folders:
         threading.Thread(target=watcher, args=(folders, changed, stop), daemon=True).start()
 
+    become_subreaper()
     backoff = BACKOFF_FIRST
     while not stop.is_set():
         changed.clear()
