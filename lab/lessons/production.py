@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,8 @@ class ScratchRedis:
         self.folder = Path(tempfile.mkdtemp(prefix="workshop-lesson12-"))
         self.redis = redis.Redis(port=self.port)
         self.process: subprocess.Popen | None = None
+        # A kernel restarted (or shut down) in the middle of the lesson stops its servers too.
+        self._remove_folder = weakref.finalize(self, shutil.rmtree, self.folder, True)
         self.start()
 
     @property
@@ -51,6 +54,7 @@ class ScratchRedis:
         command = [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)]
         command += ["--save", "", "--appendonly", "yes" if self.appendonly else "no"]  # no snapshots: AOF or nothing
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._stop_process = weakref.finalize(self, stop, self.process)
         wait_until(self.redis.ping, "the lesson's redis-server", process=self.process)
 
     def crash(self) -> None:
@@ -77,10 +81,9 @@ class ScratchRedis:
         raise RuntimeError(f"{most} cache entries written and the condition never held")
 
     def close(self) -> None:
-        if self.process is not None:
-            stop(self.process)
+        self._stop_process()
         self.redis.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self._remove_folder()
 
     def __enter__(self) -> ScratchRedis:
         return self
