@@ -29,3 +29,45 @@ def test_a_call_without_using_is_not_said_to_have_passed_one(tmp_path):
     sentence = found["test_it_waits_for_the_commit_on_default"]
     assert "delay_on_commit(...) without using= had already enqueued" in sentence, sentence
     assert "using='default'" not in sentence
+
+
+PLAIN_WORKER_ON_A_THREAD = """
+import threading
+from contextlib import contextmanager
+
+import django_rq
+from django.db import transaction
+from rq import SimpleWorker
+
+from workshop_project.tasks.jobs import get_url_length
+from workshop_project.tasks.models import Task
+
+
+@contextmanager
+def worker_in_the_block(queue_name="default"):
+    queue = django_rq.get_queue(queue_name)
+    yield
+    thread = threading.Thread(target=lambda: SimpleWorker([queue], connection=queue.connection).work(burst=True))
+    thread.start()
+    thread.join()
+
+
+def reproduce(url):
+    with transaction.atomic():
+        task = Task.objects.create(url=url)
+        with worker_in_the_block():
+            job = get_url_length.delay(task.id)
+    return job.id
+"""
+
+
+def test_an_error_on_the_learners_thread_is_named_with_the_hint_about_it(tmp_path):
+    """The walkthrough's ex01: rq's plain worker on a thread dies of 'signal only works in main thread';
+    the check saw the job still queued. The learner reads both, and the hint about threads' errors."""
+    answer = tmp_path / "plain_worker_error_lost.py"
+    answer.write_text(PLAIN_WORKER_ON_A_THREAD)
+    found = sentences_for(tmp_path, "ex01_reproduce", answer)
+    said = [sentence for sentence in found.values() if "Meanwhile, on a thread of yours" in sentence]
+    assert said, found
+    assert "your code raised ValueError: signal only works in main thread" in said[0], said[0]
+    assert "exercises/ex01_reproduce/reproduce.py, line" in said[0]

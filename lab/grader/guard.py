@@ -15,6 +15,8 @@ every exercise alike, so no grader has to remember it:
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from . import deadline
@@ -24,6 +26,7 @@ from .invariants import Snapshot
 CHANGED = "changed_the_process"
 OUT_OF_TIME = "out_of_time"
 LEFT_A_THREAD = "left_a_thread"
+THREAD_RAISED = "thread_raised"
 #: What a learner is told for these causes when the exercise attaches no hint of its own: its hints
 #: are about its subject, these failures are about the process the answer runs in.
 ADVICE = {
@@ -33,6 +36,8 @@ ADVICE = {
     "the queue is empty); never wait for something that only your own code could make happen.",
     LEFT_A_THREAD: "Every thread your code starts must end before your code returns: join() it (a worker "
     "in it with burst=True), and keep and raise again any error it had.",
+    THREAD_RAISED: "An error raised on a thread is lost unless you keep it (in the thread, or with a "
+    "concurrent.futures Future) and raise it again on the caller's thread after join().",
     "unusable_value": "Return exactly what the docstring asks for (ids as ints, jobs or their ids), and pass "
     "each job the arguments the exercise names.",
 }
@@ -91,17 +96,37 @@ def pytest_runtest_setup(item):
         return (yield)
 
 
+#: The errors raised on threads during a check (``item.stash``): a learner's thread that died of an
+#: error is why its check failed far more often than what the check itself saw ("still queued").
+THREAD_ERRORS = pytest.StashKey[list]()
+
+
+def thread_errors(item: pytest.Item) -> list[BaseException]:
+    return item.stash.get(THREAD_ERRORS, [])
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     from .grading import fail
 
     before = deadline.threads()
+    item.stash[THREAD_ERRORS] = errors = []
+    previous = threading.excepthook
+
+    def keep(args):
+        if not isinstance(args.exc_value, deadline.OutOfTime):
+            errors.append(args.exc_value)
+        previous(args)
+
+    threading.excepthook = keep
     try:
         with deadline.time_limit(deadline.LIMIT, "the check started"):
             result = yield
     except BaseException:
         _state.leftovers.extend(deadline.left_running(before, grace=0.5))
         raise
+    finally:
+        threading.excepthook = previous
     alive = deadline.left_running(before)
     if alive:
         _state.leftovers.extend(alive)

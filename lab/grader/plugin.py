@@ -182,6 +182,11 @@ class Reporter:
         slug = self.slug_of(report.nodeid)
         if report.failed and slug and call.excinfo is not None:
             sentence, cause = explain(call.excinfo)
+            lost = [describe_error(error) for error in guard.thread_errors(item) if report.when == "call"]
+            lost = [said for said in lost if said.startswith("Your code raised")]
+            if lost and lost[0].removeprefix("Your code raised ") not in sentence:
+                sentence += f" Meanwhile, on a thread of yours: {lost[0][0].lower()}{lost[0][1:]}."
+                cause = cause or guard.THREAD_RAISED
             for pair in [("sentence", sentence), *([("cause", cause)] if cause else [])]:
                 report.user_properties.append(pair)
                 item.user_properties.append(pair)  # the JUnit report writes the item's, at teardown
