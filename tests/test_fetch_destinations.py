@@ -83,7 +83,8 @@ def public_and_private(public_body="public page", private_body="secret"):
 
 @pytest.fixture
 def resolver(monkeypatch):
-    """``resolver({"name.test": iterator of addresses})``: each lookup of a name takes its next answer."""
+    """``resolver({"name.test": iterator of answers})``: each lookup of a name takes its next answer
+    (an address, or a list of them)."""
     real = socket.getaddrinfo
     lookups = []
 
@@ -92,7 +93,9 @@ def resolver(monkeypatch):
             name = host.decode() if isinstance(host, bytes) else host
             if name in answers:
                 lookups.append(name)
-                return real(next(answers[name]), port, *args, **kwargs)
+                answer = next(answers[name])
+                addresses = [answer] if isinstance(answer, str) else answer
+                return [info for address in addresses for info in real(address, port, *args, **kwargs)]
             return real(host, port, *args, **kwargs)
 
         monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
@@ -204,10 +207,23 @@ def test_over_tls_the_pinned_connection_keeps_the_name_for_sni_and_the_certifica
     lookups = resolver({"pinned.test": itertools.repeat("127.0.0.1")})
     with (
         http_server("over tls", host=PUBLIC_STAND_IN, tls=context) as (port, visits),
-        pinning.session(PUBLIC_STAND_IN, pinning.Connections()) as session,
+        pinning.session([PUBLIC_STAND_IN], pinning.Connections()) as session,
     ):
         response = session.get(f"https://pinned.test:{port}/", verify=str(cert), timeout=10)
     assert (response.status_code, response.text) == (200, "over tls")
     assert names == ["pinned.test"], f"SNI sent: {names}"
     assert f"Host: pinned.test:{port}" in visits[0]
     assert lookups == [], "the pinned session looked the name up itself"
+
+
+def test_a_name_with_several_checked_addresses_is_reached_on_the_one_that_answers(resolver, settings):
+    """``localhost`` often answers ::1 first; a server of the learner's on 127.0.0.1 only must still
+    be reached, as a resolving client would (it tries each answer in turn): every answer is one the
+    check saw, and the name is not looked up again."""
+    with http_server("second address", host=PUBLIC_STAND_IN) as (port, visits):
+        settings.FETCH_ALLOWED_URLS = [f"http://two.test:{port}/"]
+        lookups = resolver({"two.test": itertools.repeat(["127.0.0.3", PUBLIC_STAND_IN])})  # nothing on .3
+        task = run_job(f"http://two.test:{port}/")
+    assert (task.result, task.url_length) == ("OK", len("second address")), task.result
+    assert lookups == ["two.test"]
+    assert len(visits) == 1

@@ -121,7 +121,7 @@ def is_public(address):
 
 
 def check_destination(url):
-    """Look ``url``'s host up once and return ``(url as the client sends it, the address to connect to)``.
+    """Look ``url``'s host up once and return ``(url as the client sends it, the addresses to connect to)``.
 
     Raise FetchError unless it is a sample page of this app (or an allowed
     prefix) or every address the name answers is public."""
@@ -134,7 +134,7 @@ def check_destination(url):
     anywhere = settings.FETCH_ALLOW_PRIVATE_ADDRESSES or any(_same_place(prepared, p) for p in allowed_prefixes())
     if not addresses or not (anywhere or all(is_public(address) for address in addresses)):
         raise FetchError(REFUSED)
-    return prepared, addresses[0]
+    return prepared, list(dict.fromkeys(addresses))
 
 
 def fetch_length(url):
@@ -173,8 +173,8 @@ def fetch_length(url):
 
 def _fetch(url, limit, timeout, deadline, outcome, connections):
     for _ in range(MAX_REDIRECTS + 1):
-        url, address = check_destination(url)  # every hop: looked up once, checked, pinned
-        with pinning.session(address, connections) as session:
+        url, addresses = check_destination(url)  # every hop: looked up once, checked, pinned
+        with pinning.session(addresses, connections) as session:
             response = session.get(url, stream=True, timeout=timeout, allow_redirects=False)
             outcome["response"] = response
             with response:

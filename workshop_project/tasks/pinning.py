@@ -1,9 +1,10 @@
-"""The fetch's transport: a requests session that connects to one address, the one the checks approved.
+"""The fetch's transport: a requests session that connects only to the addresses the checks approved.
 
 Checking a name and then letting the HTTP client look it up again is two DNS
 answers: a name that answers a public address to the check and 127.0.0.1 to
 the client (DNS rebinding) reached loopback 40 times in 300. Here the client
-never resolves anything: every connection of the session goes to ``address``,
+never resolves anything: every connection of the session goes to one of ``addresses``
+(the checked answers, tried in their order as a resolving client would),
 while the URL keeps its name, so the Host header, TLS's SNI and the
 certificate check are the name's, as without the pin.
 
@@ -58,34 +59,39 @@ def _shut(sock):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain method, also on an SSLSocket
 
 
-def _pinned(connection_class, address, connections):
+def _pinned(connection_class, addresses, connections):
     class PinnedConnection(connection_class):
-        """urllib3's connection, with the socket connected to ``address`` rather than to the host's lookup."""
+        """urllib3's connection, with the socket connected to a checked address rather than to the host's lookup."""
 
         def _new_conn(self):
-            try:
-                sock = urllib3_connection.create_connection(
-                    (address, self.port),
-                    self.timeout,
-                    source_address=self.source_address,
-                    socket_options=self.socket_options,
-                )
-            except TimeoutError as error:
-                message = f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
-                raise ConnectTimeoutError(self, message) from error
-            except OSError as error:
-                raise NewConnectionError(self, f"Failed to establish a new connection: {error}") from error
-            connections.opened(self, sock)
-            return sock
+            for address in addresses:  # as urllib3 tries each answer of a lookup, in order
+                try:
+                    sock = urllib3_connection.create_connection(
+                        (address, self.port),
+                        self.timeout,
+                        source_address=self.source_address,
+                        socket_options=self.socket_options,
+                    )
+                except TimeoutError as error:
+                    message = f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                    failure = ConnectTimeoutError(self, message)
+                    failure.__cause__ = error
+                except OSError as error:
+                    failure = NewConnectionError(self, f"Failed to establish a new connection: {error}")
+                    failure.__cause__ = error
+                else:
+                    connections.opened(self, sock)
+                    return sock
+            raise failure
 
     return PinnedConnection
 
 
 class PinnedAdapter(HTTPAdapter):
-    """requests' adapter whose connection pools connect to ``address`` whatever the URL's host."""
+    """requests' adapter whose connection pools connect to ``addresses`` whatever the URL's host."""
 
-    def __init__(self, address, connections):
-        self.address, self.connections = address, connections
+    def __init__(self, addresses, connections):
+        self.addresses, self.connections = list(addresses), connections
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, *args, **kwargs):
@@ -94,22 +100,22 @@ class PinnedAdapter(HTTPAdapter):
             "http": type(
                 "PinnedHTTPPool",
                 (HTTPConnectionPool,),
-                {"ConnectionCls": _pinned(HTTPConnection, self.address, self.connections)},
+                {"ConnectionCls": _pinned(HTTPConnection, self.addresses, self.connections)},
             ),
             "https": type(
                 "PinnedHTTPSPool",
                 (HTTPSConnectionPool,),
-                {"ConnectionCls": _pinned(HTTPSConnection, self.address, self.connections)},
+                {"ConnectionCls": _pinned(HTTPSConnection, self.addresses, self.connections)},
             ),
         }
 
 
-def session(address, connections):
-    """A session whose every request connects to ``address``. It reads nothing from the environment:
+def session(addresses, connections):
+    """A session whose every request connects to one of ``addresses``. It reads nothing from the environment:
     an ``HTTP_PROXY`` would have the proxy look the name up again, past the check."""
     pinned = requests.Session()
     pinned.trust_env = False
-    adapter = PinnedAdapter(address, connections)
+    adapter = PinnedAdapter(addresses, connections)
     pinned.mount("http://", adapter)
     pinned.mount("https://", adapter)
     return pinned
