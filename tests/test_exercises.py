@@ -40,7 +40,7 @@ class Grading:
                 self.cases.setdefault(slug, {})[case.get("name")] = "failed" if failed else "passed"
 
 
-def grade(*args, cwd=settings.BASE_DIR, tmp_path, **env):
+def grade(*args, cwd=settings.BASE_DIR, tmp_path, timeout=300, **env):
     junit = tmp_path / "junit.xml"
     environment = testing.django_env(
         **{
@@ -55,7 +55,7 @@ def grade(*args, cwd=settings.BASE_DIR, tmp_path, **env):
         env=environment,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     return Grading(completed, junit)
 

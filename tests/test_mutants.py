@@ -85,7 +85,8 @@ def graded(tmp_path_factory):
     packages = ",".join(["solutions", *sorted(set(placed.values()))])
     tmp = tmp_path_factory.mktemp("mutants-run")
     started = time.monotonic()
-    grading = grade("exercises/", f"--packages={packages}", "--durations=8", cwd=project, tmp_path=tmp)
+    # Every mutant's checks, each with its databases flushed after it: minutes on a busy machine.
+    grading = grade("exercises/", f"--packages={packages}", "--durations=8", cwd=project, tmp_path=tmp, timeout=1200)
     seconds = time.monotonic() - started
     slowest = [line for line in grading.output.splitlines() if re.match(r"^\d+\.\d+s (call|setup|teardown)", line)]
     print(f"\nmutant suite: {len(placed)} files and the solutions in one grading run, {seconds:.1f} s; slowest:")

@@ -15,6 +15,12 @@ WHAT_IT_DOES = {
     "wrong_function": "enqueues another function than get_url_length after the commit",
     "commits_a_failed_request": "catches a failing request's error and answers 500, so its transaction commits "
     "and its job is enqueued",
+    "enqueue_now_and_at_the_commit": "registers the right callback and also enqueues the job at once, after the "
+    "request's work (a job in the queue before the commit, two after it)",
+    "enqueue_now_beside_another_callback": "enqueues the job at once, after the request's work, and registers an "
+    "on_commit callback for something else (a log line)",
+    "job_for_another_task": "saves the task twice, answers with the first and enqueues the job for the second "
+    "(a task that exists, with the form's URL, but not the one the view created)",
 }
 
 
@@ -63,3 +69,15 @@ def test_they_catch_the_wrong_function(report):
 
 def test_they_catch_a_job_for_a_request_that_failed(report):
     expect_caught(report, "commits_a_failed_request")
+
+
+def test_they_catch_a_view_that_enqueues_now_and_at_the_commit(report):
+    expect_caught(report, "enqueue_now_and_at_the_commit")
+
+
+def test_they_catch_an_enqueue_before_the_commit_beside_another_callback(report):
+    expect_caught(report, "enqueue_now_beside_another_callback")
+
+
+def test_they_catch_a_job_for_another_task_that_exists(report):
+    expect_caught(report, "job_for_another_task")

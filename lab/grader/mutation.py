@@ -3,7 +3,7 @@
 The grader runs the learner's test file once, in a fresh pytest process,
 with this module as a plugin (``-p lab.grader.mutation``). Every test runs once per
 version of the on_commit view (``/variants/on_commit/``): the correct one
-and each broken copy below, patched in for that run. The plugin writes, for
+and each broken copy in ``broken_views``, patched in for that run. The plugin writes, for
 each version, which tests passed and which failed (with their first line) to
 the JSON file named by ``WORKSHOP_MUTATION_REPORT``. Good tests pass on the
 correct view and fail on every broken one.
@@ -15,104 +15,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from functools import partial
 from pathlib import Path
 
 import pytest
 
+from .broken_views import MUTANTS
+
 REPORT_ENV = "WORKSHOP_MUTATION_REPORT"
 
 
-# --- The broken views (each replaces on_commit.View.form_valid) -------------------
-# Models are imported inside the functions: pytest loads this plugin before Django is set up.
-
-
-def premature_enqueue(self, form):
-    """The article's bug: enqueue at once, inside the request's transaction."""
-    from workshop_project.tasks.jobs import get_url_length
-    from workshop_project.tasks.models import Task
-
-    task = Task.objects.create(url=form.cleaned_data["url"])
-    get_url_length.delay(task.id)
-    self.rest_of_request(form)
-    return self.started(task=task)
-
-
-def no_enqueue(self, form):
-    """Creates the task and forgets the job."""
-    from workshop_project.tasks.models import Task
-
-    task = Task.objects.create(url=form.cleaned_data["url"])
-    self.rest_of_request(form)
-    return self.started(task=task)
-
-
-def wrong_id(self, form):
-    """Waits for the commit, then enqueues the job for another task's id."""
-    from django.db import transaction
-
-    from workshop_project.tasks.jobs import get_url_length
-    from workshop_project.tasks.models import Task
-
-    task = Task.objects.create(url=form.cleaned_data["url"])
-    transaction.on_commit(partial(get_url_length.delay, task.id + 1))
-    self.rest_of_request(form)
-    return self.started(task=task)
-
-
-def enqueue_twice(self, form):
-    """Waits for the commit, and registers the callback twice: two jobs, two fetches."""
-    from django.db import transaction
-
-    from workshop_project.tasks.jobs import get_url_length
-    from workshop_project.tasks.models import Task
-
-    task = Task.objects.create(url=form.cleaned_data["url"])
-    transaction.on_commit(partial(get_url_length.delay, task.id))
-    transaction.on_commit(partial(get_url_length.delay, task.id))
-    self.rest_of_request(form)
-    return self.started(task=task)
-
-
-def wrong_function(self, form):
-    """Waits for the commit, with the right id, but enqueues another job (one that creates a task)."""
-    from django.db import transaction
-
-    from workshop_project.tasks.jobs import create_task_and_measure
-    from workshop_project.tasks.models import Task
-
-    task = Task.objects.create(url=form.cleaned_data["url"])
-    transaction.on_commit(partial(create_task_and_measure.delay, task.id))
-    self.rest_of_request(form)
-    return self.started(task=task)
-
-
-def commits_a_failed_request(self, form):
-    """Catches the request's failure and answers 500 itself: the transaction commits, and the job is enqueued
-    for a request that failed."""
-    from django.db import transaction
-    from django.http import HttpResponseServerError
-
-    from workshop_project.tasks.jobs import get_url_length
-    from workshop_project.tasks.models import Task
-
-    task = Task.objects.create(url=form.cleaned_data["url"])
-    transaction.on_commit(partial(get_url_length.delay, task.id))
-    try:
-        self.rest_of_request(form)
-    except Exception:
-        return HttpResponseServerError("the request failed")
-    return self.started(task=task)
-
-
-MUTANTS = {
-    "premature_enqueue": premature_enqueue,
-    "no_enqueue": no_enqueue,
-    "wrong_id": wrong_id,
-    "enqueue_twice": enqueue_twice,
-    "wrong_function": wrong_function,
-    "commits_a_failed_request": commits_a_failed_request,
-}
 VERSIONS = ["correct", *MUTANTS]
 
 
