@@ -3,7 +3,9 @@
 That process starts as soon as the checks are collected, so it runs while
 the other exercises are graded; the checks then wait for its ``report``.
 (When several packages are graded side by side, their test files share
-that one process.)
+that one process.) The wait happens before a check's set-up starts, not in
+it: the learner's tests have the run's own time limit (``mutation.Run``),
+and waiting for them is not the check's set-up running late.
 """
 
 import pytest
@@ -21,6 +23,12 @@ def pytest_collection_finish(session):
         exercise = exercise_registry.find(SLUG)
         files = [exercise.path(package) for package in graded_packages(session.config)]
         _runs.append(mutation.Run([path for path in files if path.exists()] or files[:1]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    for run in _runs:  # this folder's checks only (a conftest's hooks see its own items)
+        run.wait()
 
 
 def pytest_sessionfinish():

@@ -81,3 +81,15 @@ def test_they_catch_an_enqueue_before_the_commit_beside_another_callback(report)
 
 def test_they_catch_a_job_for_another_task_that_exists(report):
     expect_caught(report, "job_for_another_task")
+
+
+def test_they_leave_the_process_as_they_found_it(report):
+    expect_passing_on_the_correct_view(report)
+    if report["changed"]:
+        named = "; ".join(report["changed"][:3])
+        grading.fail(
+            f"Your test file changed {named} in the process that runs it (when it was imported, or while a test "
+            "ran); expected it to leave the process as it found it: a setting, a signal receiver or a patched "
+            "class left behind changes every test that runs after it.",
+            cause="changed_the_process",
+        )

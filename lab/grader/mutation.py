@@ -33,6 +33,7 @@ VERSIONS = ["correct", *MUTANTS]
 # Per test file (several learners' files can run in one process): test names, per version.
 _results: dict = {}
 _collection_errors: dict = {}
+_changed: dict = {}  # file -> what it changed in the process, one phrase each
 
 
 def _file_key(path) -> str:
@@ -54,14 +55,49 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("workshop_view", VERSIONS, indirect=True)
 
 
+# Several learners' files run in this one process: what one file changes (a setting, a signal receiver, a
+# patched class) must not decide another's verdict. A snapshot of the process is compared and put back after
+# each file is imported and around each test; what changed is reported for the file that changed it.
+_process: dict = {}
+
+
+def _put_back(snapshot_name, path) -> None:
+    snapshot = _process.get(snapshot_name)
+    found = snapshot.changes() if snapshot else []
+    if found:
+        noted = _changed.setdefault(_file_key(path), [])
+        noted += [phrase for phrase in found if phrase not in noted]
+        snapshot.restore()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session):
+    from .invariants import Snapshot
+
+    _process["imports"] = Snapshot.take()  # before any learner file is imported
+
+
+@pytest.fixture(scope="session")
+def _process_as_found(django_db_setup):
+    """The process once the test databases are set up (which changes settings), before any test runs."""
+    from .invariants import Snapshot
+
+    _process["tests"] = Snapshot.take()
+    yield
+    _process.pop("tests", None)
+
+
 @pytest.fixture(autouse=True)
-def workshop_view(request, monkeypatch):
-    """Serve this version of the on_commit view for the duration of one test."""
+def workshop_view(request, monkeypatch, _process_as_found):
+    """Serve this version of the on_commit view for the duration of one test (and put back what the test
+    changed in the process, once the broken view is gone again)."""
     from workshop_project.tasks.variants import on_commit
 
     if request.param != "correct":
         monkeypatch.setattr(on_commit.View, "form_valid", MUTANTS[request.param])
-    return request.param
+    yield request.param
+    monkeypatch.undo()
+    _put_back("tests", request.path)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -81,6 +117,8 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_collectreport(report):
+    if str(report.fspath or "").endswith(".py"):  # a file was imported: what did it change?
+        _put_back("imports", report.fspath)
     if report.failed:  # e.g. a fixture or import the file needs is missing
         lines = [line for line in report.longreprtext.strip().splitlines() if line.strip()]
         where = report.fspath or report.nodeid.split("::")[0]
@@ -92,7 +130,7 @@ def pytest_collectreport(report):
 def pytest_sessionfinish(session):
     path = os.environ.get(REPORT_ENV)
     if path:
-        report = {"results": _results, "errors": _collection_errors}  # each keyed by the test file
+        report = {"results": _results, "errors": _collection_errors, "changed": _changed}  # keyed by the test file
         with open(path, "w") as stream:
             json.dump(report, stream)
 
@@ -131,6 +169,10 @@ class Run:
             text=True,
         )
 
+    def wait(self):
+        """Until the learner's tests have run (or the run's own timeout has passed)."""
+        self._wait()
+
     def _wait(self):
         if self._finished is not None:
             return self._finished
@@ -149,14 +191,15 @@ class Run:
 
     def result(self, test_file=None):
         """Wait for the run; return one file's report:
-        ``{"results": {version: {"passed", "failed"}}, "errors": [...], "output": ...}``."""
+        ``{"results": {version: {"passed", "failed"}}, "errors": [...], "changed": [...], "output": ...}``."""
         report, problem, output = self._wait()
         key = _file_key(test_file or self.files[0])
         errors = [problem] if problem else list(report.get("errors", {}).get(key, []))
         results = report.get("results", {}).get(key, {})
         if not results and not errors and not problem:
             results = {version: {"passed": [], "failed": []} for version in VERSIONS}
-        return {"results": results, "errors": errors, "output": output[-4000:]}
+        changed = list(report.get("changed", {}).get(key, []))
+        return {"results": results, "errors": errors, "changed": changed, "output": output[-4000:]}
 
     def stop(self):
         if self.process.poll() is None:
