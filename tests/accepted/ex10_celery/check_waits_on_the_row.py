@@ -39,7 +39,7 @@ def check_view(client, page, url):
     with start_worker(celery_app, pool="solo", perform_ping_check=False):
         response = client.post(page, {"url": url})
         task_id = int(response[TASK_ID_HEADER])
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + 2
         while not Task.objects.get(id=task_id).result and time.monotonic() < deadline:
             time.sleep(0.05)
     assert Task.objects.get(id=task_id).result == "OK", f"task {task_id} was not measured"
