@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 .DEFAULT_GOAL := help
 
-.PHONY: help install install-dev up test test-fast soak grade watch doctor kernel lint format lock clean
+.PHONY: help install install-dev up test test-fast durations soak grade watch doctor kernel lint format lock clean
 
 help: ## this list
 	@echo "make TARGET, where TARGET is one of:"
@@ -55,18 +55,20 @@ kernel: install ## (re)install the Django Shell-Plus kernel for this checkout
 
 # No path here: pytest.ini's testpaths (tests/) unless PYTEST_ARGS names some.
 # Two lanes at once, each with its own Redis, PostgreSQL, data folder and ports
-# (lab/testing/lanes.py): the tests that wait on a kernel or a browser beside the rest.
+# (lab/testing/lanes.py), cut by pytest-split from tests/.test_durations.
 PG := $(if $(filter postgres,$(DB)),--postgres)
 LANES := python -m lab.testing.lanes $(PG)
-SLOW_LANE := notebooks or browser or slow
-TEST := $(LANES) --lane "$(SLOW_LANE)" --lane "not ($(SLOW_LANE))" --
+TEST := $(LANES) --
 
 test: install-dev ## the project's own tests (own redis; DB=postgres for PostgreSQL; PYTEST_ARGS=...)
 	$(TEST) $(PYTEST_ARGS)
 
 # The markers are registered in pytest.ini (CONTRIBUTING.md says when to use which).
 test-fast: install-dev ## the tests without the slow ones: no notebooks, browser, containers or slow
-	$(LANES) --lane live --lane "not live" -- -m "not notebooks and not browser and not containers and not slow" $(PYTEST_ARGS)
+	$(TEST) -m "not notebooks and not browser and not containers and not slow" $(PYTEST_ARGS)
+
+durations: install-dev ## run every test and store what each took (tests/.test_durations: lanes and `slow`)
+	$(LANES) --store-durations -- $(PYTEST_ARGS)
 
 # Concurrent submissions while Redis stops 5 s and the worker is killed once;
 # then every task must be measured exactly once (tests/soak.py).

@@ -6,6 +6,7 @@ server's database 15.
 """
 
 import contextlib
+import json
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from django.db import connections
 from lab import testing
 from lab.core.outcomes import clear_jobs
 from lab.testing import queue_workers as lesson13_workers
+from lab.testing.lanes import DURATIONS
 
 
 @pytest.fixture(scope="session")
@@ -112,9 +114,27 @@ def live_stack(live_processes, transactional_db, settings):
     return live_processes
 
 
+#: A test that took longer than this in tests/.test_durations (``make durations``) is ``slow``.
+SLOW_SECONDS = 3.0
+
+
+def measured_slow() -> set[str]:
+    """The node ids of the tests that took over SLOW_SECONDS when last measured."""
+    try:
+        durations = json.loads(DURATIONS.read_text())
+    except (FileNotFoundError, ValueError):
+        return set()
+    return {test for test, seconds in durations.items() if seconds > SLOW_SECONDS}
+
+
 def pytest_collection_modifyitems(items):
     """Mark every test that uses the live processes ``live`` (pytest.ini), so
-    ``-m "not live"`` leaves out what starts a web server and a worker."""
+    ``-m "not live"`` leaves out what starts a web server and a worker; and
+    every test measured over SLOW_SECONDS ``slow``, so ``make test-fast`` stays
+    fast without anyone keeping a list by hand."""
+    slow = measured_slow()
     for item in items:
         if "live_processes" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.live)
+        if item.nodeid in slow:
+            item.add_marker(pytest.mark.slow)

@@ -1,13 +1,15 @@
 """The test suite in lanes that run at once, each with servers of its own.
 
-    python -m lab.testing.lanes [--postgres] --lane EXPR [--lane EXPR ...] -- PYTEST_ARGS...
+    python -m lab.testing.lanes [--postgres] [--lanes N] [--store-durations] -- PYTEST_ARGS...
 
-Each lane is one ``python -m lab.testing [--postgres] -- python -m pytest -m EXPR
-PYTEST_ARGS`` process: its own Redis server, its own PostgreSQL cluster, its own
-data folder (SQLite files, progress.json) and free ports for its web server and
-worker, so lanes share no state and need no plugin to keep them apart. Most of the
-slow tests wait on other processes (a kernel, a browser, a worker), so two lanes
-on two cores take little more than the longer one.
+pytest-split cuts the tests in N contiguous chunks of about equal time, from
+the durations stored in ``tests/.test_durations`` (``make durations`` measures
+them again). Each lane is one ``python -m lab.testing [--postgres] -- python -m
+pytest --splits N --group K PYTEST_ARGS`` process: its own Redis server, its own
+PostgreSQL cluster, its own data folder (SQLite files, progress.json) and free
+ports for its web server and worker, so lanes share no state. Most slow tests
+wait on other processes (a kernel, a browser, a worker), so two lanes on two
+cores take little more than half the time of one.
 
 A lane's output is kept in a file and printed whole when it ends (lanes never
 interleave lines); the last line adds up every lane's tally. The exit status is
@@ -18,6 +20,7 @@ collected anything.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -25,21 +28,11 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from lab.testing.processes import BASE_DIR
+
 NOTHING_COLLECTED = 5
-
-
-def marker_expression(lane: str, args: list[str]) -> tuple[str, list[str]]:
-    """The lane's ``-m`` joined with one the caller gave (``-m EXPR`` or ``-mEXPR``); the rest of the args."""
-    rest, given = [], None
-    it = iter(args)
-    for arg in it:
-        if arg == "-m":
-            given = next(it, "")
-        elif arg.startswith("-m") and not arg.startswith("--"):
-            given = arg[2:]
-        else:
-            rest.append(arg)
-    return (f"({given}) and ({lane})" if given else lane), rest
+#: What each test took, as pytest-split stores it (``make durations``); lanes are cut from it.
+DURATIONS = BASE_DIR / "tests" / ".test_durations"
 
 
 def tally(junit: Path) -> dict[str, int]:
@@ -56,34 +49,52 @@ def tally(junit: Path) -> dict[str, int]:
     return counts
 
 
+def merged_durations(stored: dict[str, float], lane_files: list[Path]) -> dict[str, float]:
+    """The stored durations, with every duration a lane measured anew."""
+    merged = dict(stored)
+    for path in lane_files:
+        if path.exists():
+            for test, seconds in json.loads(path.read_text()).items():
+                if seconds != stored.get(test):
+                    merged[test] = seconds
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", action="store_true", help="each lane also starts PostgreSQL and uses it")
-    parser.add_argument("--lane", action="append", required=True, help="a marker expression (-m) for one lane")
+    parser.add_argument("--lanes", type=int, default=2, help="how many lanes run at once (default 2, for two cores)")
+    parser.add_argument("--store-durations", action="store_true", help=f"write what each test took to {DURATIONS}")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     args = options.pytest_args[1:] if options.pytest_args[:1] == ["--"] else options.pytest_args
     folder = Path(tempfile.mkdtemp(prefix="workshop-lanes-"))
+    stored = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
     running = []
-    for number, lane in enumerate(options.lane, 1):
-        expression, rest = marker_expression(lane, args)
-        junit = folder / f"lane{number}.xml"
+    for number in range(1, options.lanes + 1):
+        junit, durations = folder / f"lane{number}.xml", folder / f"lane{number}.json"
+        durations.write_text(json.dumps(stored))
         command = [sys.executable, "-m", "lab.testing", *(["--postgres"] if options.postgres else [])]
-        command += ["--", sys.executable, "-m", "pytest", "-m", expression, f"--junitxml={junit}", *rest]
+        command += ["--", sys.executable, "-m", "pytest", f"--junitxml={junit}"]
+        command += [f"--splits={options.lanes}", f"--group={number}", "--splitting-algorithm=duration_based_chunks"]
+        command += [f"--durations-path={durations}", *(["--store-durations"] if options.store_durations else [])]
         log = (folder / f"lane{number}.log").open("w")
-        started = time.monotonic()
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        running.append((number, expression, process, log, junit, started))
+        process = subprocess.Popen([*command, *args], stdout=log, stderr=subprocess.STDOUT)
+        running.append((number, process, log, junit, durations, time.monotonic()))
     statuses, totals = [], dict.fromkeys(("passed", "failed", "errors", "skipped"), 0)
-    for number, expression, process, log, junit, started in running:
+    for number, process, log, junit, _, started in running:
         status = process.wait()
         log.close()
-        seconds = time.monotonic() - started
-        print(f"\n===== lane {number}: -m {expression!r}: exit {status} after {seconds:.0f} s =====", flush=True)
+        print(f"\n===== lane {number} of {options.lanes}: exit {status} after {time.monotonic() - started:.0f} s =====")
         sys.stdout.write((folder / f"lane{number}.log").read_text())
+        sys.stdout.flush()
         statuses.append(status)
         for key, value in tally(junit).items():
             totals[key] += value
+    if options.store_durations:
+        merged = merged_durations(stored, [lane[4] for lane in running])
+        DURATIONS.write_text(json.dumps(merged, sort_keys=True, indent=1) + "\n")
+        print(f"stored the durations of {len(merged)} tests in {DURATIONS.relative_to(BASE_DIR)}")
     failing = [s for s in statuses if s not in (0, NOTHING_COLLECTED)]
     status = failing[0] if failing else (NOTHING_COLLECTED if all(s == NOTHING_COLLECTED for s in statuses) else 0)
     summary = f"{totals['passed']} passed, {totals['failed'] + totals['errors']} failed"
