@@ -14,7 +14,8 @@ session of its own). The grace is a job's time: ``--grace`` (or
 $WORKSHOP_RESTART_GRACE), 75 s by default, past rq's 60 s job timeout. So a
 save while a job runs waits for the job (or for rq to time it out and record
 the failure) instead of killing it; a job still running after the grace is
-killed, and the next worker requeues it (``lab/stack/worker.py``). When the
+stopped by the worker itself and requeued for the next one
+(``lab/stack/worker.py``); whatever is left 10 s later is SIGKILLed. When the
 worker dies by itself (Redis went away, a kill), its scheduler is stopped
 at once and a job in hand may finish first, so it is neither lost nor run
 twice. rq's ``--with-scheduler`` child and a work horse never outlive their
@@ -36,6 +37,7 @@ import psutil
 
 JOB_GRACE_SECONDS = 75.0  # a job in hand may finish, or time out in rq (its default timeout: 60 s)
 STOP_GRACE_SECONDS = 5.0  # when the supervisor itself is told to stop
+KILL_MARGIN_SECONDS = 10.0  # after the grace: time for the worker to stop and requeue the job itself
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 STABLE_SECONDS = 30.0  # a run this long resets the back-off
 PR_SET_CHILD_SUBREAPER = 36  # prctl(2), Linux
@@ -182,14 +184,15 @@ def main(argv=None):
         "--grace",
         type=float,
         default=float(os.environ.get("WORKSHOP_RESTART_GRACE") or JOB_GRACE_SECONDS),
-        help="seconds a stop waits after SIGINT (a job in hand finishes) before SIGKILL",
+        help="seconds a restart lets the job in hand run (the worker then requeues it); SIGKILL 10 s later",
     )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give a command to run, after --")
-    return supervise(command, [folder for folder in args.watch if os.path.isdir(folder)], args.grace)
+    folders = [folder for folder in args.watch if os.path.isdir(folder)]
+    return supervise(command, folders, args.grace + KILL_MARGIN_SECONDS)
 
 
 if __name__ == "__main__":

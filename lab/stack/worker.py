@@ -14,12 +14,19 @@ sees Redis stop cannot wait that long:
    child forked from the worker (scheduler, work horse) closes its copy of the worker's sockets
    at once; the horse opens its own (redis-py resets a pool in a new process).
 2. **On start, what a dead predecessor left is undone.** Dead means registered from this host
-   with its process gone (the supervisor ends the old worker's whole process group before it
-   starts a new one). A job Redis had handed it but it never started goes back to the front of
-   its queue, as if never taken; a job it had started (killed mid-job: a restart whose grace ran
-   out, a kill) is requeued at the front, so its task is not left pending; the dead workers are
+   with its process gone (the supervisor ends the old worker's whole process group, adopted
+   orphans included, before it starts a new one). A job Redis had handed it but it never
+   started goes back to the front of its queue, as if never taken; the dead workers are
    unregistered and their scheduler's lock released, so this worker's scheduler starts now, not
-   when the lock expires a minute later.
+   when the lock expires a minute later. A job it had *started* is left to rq: its horse may
+   have done the work and only failed to record it (Redis gone), and running it again would
+   do the work twice.
+4. **A restart waits for the job in hand, then requeues it.** On the supervisor's SIGINT (a file
+   saved) rq finishes the job first. A job still running ``WORKSHOP_RESTART_GRACE`` seconds
+   (75 by default: past rq's 60 s job timeout, which fails a job properly) after the request
+   is stopped by this worker and put back at the front of its queue, to run on the next worker
+   with the new code: its task is not left pending, and only a job this worker itself stopped
+   is run again.
 3. **The scheduler is restarted as soon as it is found dead.** It exits on a lost Redis
    connection (an outage), and rq starts it again only at the next maintenance: a job scheduled
    after Redis came back ran 10 minutes late. Here every heartbeat looks at it; the idle wait
@@ -34,13 +41,20 @@ import os
 import psutil
 from rq import Worker
 from rq.exceptions import SchedulerNotFound
-from rq.executions import Execution
-from rq.job import JobStatus
 from rq.scheduler import RQScheduler
 from rq.scripts import release_lock
+from rq.utils import now as utcnow
 
 #: Seconds an idle worker waits in one BLMOVE: how often it looks at its scheduler.
 IDLE_WAIT = 5
+#: Seconds between two looks at a running job (rq's default: 30), so the restart grace is kept to the second.
+MONITOR_INTERVAL = 1
+
+
+def restart_grace():
+    """How long a restart waits for the job in hand (the supervisor SIGKILLs a little later)."""
+    return float(os.environ.get("WORKSHOP_RESTART_GRACE") or 75)
+
 
 #: Redis only: the job id goes back from the intermediate list to the front of its queue, if still there.
 BACK_TO_FRONT = """
@@ -82,6 +96,11 @@ class SupervisedWorker(Worker):
 
     max_connection_wait_time = 5.0  # rq's: 60 s between tries while Redis is away
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("job_monitoring_interval", MONITOR_INTERVAL)
+        super().__init__(*args, **kwargs)
+        self._stopped_for_restart = None  # the id of the job this worker stopped to let a restart happen
+
     @property
     def dequeue_timeout(self):
         return IDLE_WAIT
@@ -117,6 +136,29 @@ class SupervisedWorker(Worker):
             )
         scheduler.acquire_locks(auto_start=True)
 
+    def maintain_heartbeats(self, job, execution):
+        """While a job runs: once a restart has waited ``restart_grace()``, stop the job to requeue it."""
+        super().maintain_heartbeats(job, execution)
+        asked = self._shutdown_requested_date
+        if asked is None or self._stopped_for_restart or not self.horse_pid:
+            return
+        if (utcnow() - asked).total_seconds() > restart_grace():
+            self.log.warning(
+                "Worker %s: job %s still runs %g s after the restart was asked for: stopping it; "
+                "it goes back to the front of the queue, for the next worker",
+                self.name,
+                job.id,
+                restart_grace(),
+            )
+            self._stopped_for_restart = job.id
+            self.kill_horse()
+
+    def handle_job_failure(self, job, queue, *args, **kwargs):
+        super().handle_job_failure(job, queue, *args, **kwargs)
+        if job.id == self._stopped_for_restart:
+            queue.failed_job_registry.requeue(job, at_front=True)
+            self.log.info("Worker %s: job %s requeued at the front of %s", self.name, job.id, queue.name)
+
     # --- On start: undo what a dead predecessor left -------------------------------------
 
     def undo_dead_predecessors(self):
@@ -124,37 +166,19 @@ class SupervisedWorker(Worker):
         mine = [w for w in everyone if w.hostname == self.hostname and w.name != self.name]
         dead = {w.name: w for w in mine if not _alive(w.pid)}
         for queue in self.queues:
-            requeued = self._requeue_started(queue, dead)
             others = [w for w in everyone if w.name not in dead and queue.name in w.queue_names()]
             # Another live worker's entries may be its own, between its BLMOVE and the job's start.
             restored = 0 if others else self._restore_intermediate(queue)
-            if requeued or restored:
+            if restored:
                 self.log.warning(
-                    "Worker %s: a dead worker had started %d job(s) and been handed %d on %s: "
-                    "put back at the front of the queue",
+                    "Worker %s: %d job(s) a dead worker had been handed but not started: back at the front of %s",
                     self.name,
-                    requeued,
                     restored,
                     queue.name,
                 )
             self._release_dead_scheduler_lock(queue)
         for worker in dead.values():
             worker.register_death()
-
-    def _requeue_started(self, queue, dead):
-        registry, count = queue.started_job_registry, 0
-        for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False):
-            job = queue.fetch_job(job_id)
-            if job is None or job.worker_name not in dead or job.get_status() != JobStatus.STARTED:
-                continue
-            execution = Execution(id=execution_id, job_id=job_id, connection=self.connection)
-            with self.connection.pipeline() as pipeline:
-                registry.remove_execution(execution, pipeline=pipeline)
-                pipeline.delete(execution.key)
-                pipeline.execute()
-            queue.enqueue_job(job, at_front=True)
-            count += 1
-        return count
 
     def _restore_intermediate(self, queue):
         back_to_front = self.connection.register_script(BACK_TO_FRONT)
