@@ -21,6 +21,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
 from lab import testing
+from lab.core.outcomes import wait_for
 from tests.conftest import process_env
 from workshop_project.tasks.jobs import get_url_length
 from workshop_project.tasks.models import Task
@@ -94,6 +95,17 @@ def test_a_row_poll_reads_its_own_job_not_the_failed_registry(redis_connection):
     assert scans == [], f"a row's poll read the failed-job registry: {scans[:3]}"
     assert len(commands) <= 10, f"a row's poll sent {len(commands)} Redis commands: {commands[:5]}…"
     print(f"one row's poll, {FAILED_JOBS:,} failed jobs in Redis: {len(commands)} Redis commands")
+
+
+def test_a_lessons_wait_for_reads_the_tasks_own_job_not_the_failed_registry(redis_connection):
+    """lab's wait_for(task_id=...) (the lessons' on_commit cells) reads the noted job, as a row does."""
+    task = a_task_whose_job_failed_before_its_commit(redis_connection)
+    fill_failed_registry(redis_connection, FAILED_JOBS)
+    with redis_commands(redis_connection) as commands:
+        outcome = wait_for(task_id=task.id, queue_name="default", timeout=5)
+    assert outcome.missed_its_row, f"wait_for must still see the job's DoesNotExist: {outcome}"
+    assert [command for command in commands if "rq:failed:" in command] == []
+    assert len(commands) <= 10, f"wait_for sent {len(commands)} Redis commands: {commands[:5]}…"
 
 
 def test_the_page_reads_its_rows_jobs_not_the_failed_registry(redis_connection):

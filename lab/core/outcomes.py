@@ -16,7 +16,7 @@ from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.registry import FailedJobRegistry
 
-from workshop_project.tasks.failures import exception_of, short_type
+from workshop_project.tasks.failures import exception_of, jobs_of_tasks, short_type
 from workshop_project.tasks.models import Task
 
 DEFAULT_TIMEOUT = 15.0
@@ -161,6 +161,10 @@ def outcome_of_task(task_id: int, queue: Queue) -> Outcome | None:
     task = Task.objects.filter(id=task_id).first()
     if task and task.result:
         return Outcome(task.status, task.id, task.job_id, task.result, job_status=JobStatus.FINISHED)
+    noted = jobs_of_tasks([task_id], queue.connection).get(task_id)
+    if noted is not None:  # the project's queue noted the task's job: read that one job
+        return outcome_of_job(noted) if noted.get_status(refresh=False) == JobStatus.FAILED else None
+    # A job made on a plain rq Queue is not noted: look for it among the failed ones.
     registry = FailedJobRegistry(queue=queue)
     for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection):
         if job is not None and tuple(job.args[:1]) == (task_id,):
