@@ -67,10 +67,25 @@ def changed(when: str) -> str | None:
     )
 
 
+def skip_refilling_auth_tables() -> None:
+    """After each check pytest-django empties the test databases, and Django's post_migrate then
+    writes every content type and permission again, on both databases: a quarter of a grading
+    run's time, for tables no exercise reads. The grader's run does without (its own process only)."""
+    from django.contrib.auth.management import create_permissions, rename_permissions_after_model_rename
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.db.models.signals import post_migrate
+
+    post_migrate.disconnect(dispatch_uid="django.contrib.auth.management.create_permissions")
+    post_migrate.disconnect(dispatch_uid="django.contrib.auth.management.rename_permissions")
+    for receiver in (create_permissions, rename_permissions_after_model_rename, create_contenttypes):
+        post_migrate.disconnect(receiver)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _process_as_found(django_db_setup, _sample_pages):
     """The snapshot, taken once the grader's own set-up is in place (the test databases, the sample
     pages' server, which registers its address with the fetcher) and before any learner file is imported."""
+    skip_refilling_auth_tables()
     _state.snapshot = Snapshot.take()
     yield
     _state.snapshot = None
