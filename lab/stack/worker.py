@@ -2,7 +2,7 @@
 
     python manage.py rqworker default --with-scheduler --worker-class lab.stack.worker.SupervisedWorker
 
-(``bin/run worker``, restarted by ``lab/stack/supervisor.py``.) rq 3.0 leaves three things to its
+(``bin/run worker``, restarted by ``lab/stack/supervisor.py``.) rq 3.0 leaves the first three to its
 maintenance, which runs every 10 minutes; a worker that is killed, restarted at every save, and
 sees Redis stop cannot wait that long:
 
@@ -21,18 +21,18 @@ sees Redis stop cannot wait that long:
    when the lock expires a minute later. A job it had *started* is left to rq: its horse may
    have done the work and only failed to record it (Redis gone), and running it again would
    do the work twice.
-4. **A restart waits for the job in hand, then requeues it.** On the supervisor's SIGINT (a file
-   saved) rq finishes the job first. A job still running ``WORKSHOP_RESTART_GRACE`` seconds
-   (75 by default: past rq's 60 s job timeout, which fails a job properly) after the request
-   is stopped by this worker and put back at the front of its queue, to run on the next worker
-   with the new code: its task is not left pending, and only a job this worker itself stopped
-   is run again.
 3. **The scheduler is restarted as soon as it is found dead.** It exits on a lost Redis
    connection (an outage), and rq starts it again only at the next maintenance: a job scheduled
    after Redis came back ran 10 minutes late. Here every heartbeat looks at it; the idle wait
    for a job lasts ``IDLE_WAIT`` seconds (rq's: ``worker_ttl - 15``, 405 s) so that a heartbeat
    comes round that often, and Redis is tried again every ``max_connection_wait_time`` seconds
    at most while it is away.
+4. **A restart waits for the job in hand, then requeues it.** On the supervisor's SIGINT (a file
+   saved) rq finishes the job first. A job still running ``WORKSHOP_RESTART_GRACE`` seconds
+   (75 by default: past rq's 60 s job timeout, which fails a job properly) after the request
+   is stopped by this worker and put back at the front of its queue, to run on the next worker
+   with the new code: its task is not left pending, and only a job this worker itself stopped
+   is run again.
 """
 
 import contextlib
