@@ -108,7 +108,7 @@ def test_a_patched_rq_class_is_named(graded):
 def test_code_that_never_returns_fails_in_seconds(graded):
     _, cases = graded
     found = sentences(cases, "never_returns")
-    assert len(found) == 2, cases["never_returns"]
+    assert len(found) == len(cases["never_returns"]), cases["never_returns"]  # every check, each in 3 s
     assert all("Your code was still running 3 s after the check started" in sentence for sentence in found), found
 
 
@@ -137,12 +137,19 @@ def test_the_hint_follows_the_cause(tmp_path_factory):
         helpers + "\n\nfrom django.conf import settings\nsettings.RQ['COMMIT_MODE'] = 'on_db_commit'\n"
     )
     registry = project / "exercises" / "exercises.toml"
-    registry.write_text(registry.read_text() + "\n[ex05_many_jobs.causes]\nchanged_the_process = 3\n")
+    text = registry.read_text()
+    table = "[ex05_many_jobs.causes]\n"
+    text = (
+        text.replace(table, f"{table}changed_the_process = 3\n")
+        if table in text
+        else f"{text}\n{table}changed_the_process = 3\n"
+    )
+    registry.write_text(text)
     ex05 = next(e for e in exercise_registry.load(project) if e.slug == "ex05_many_jobs")
 
     grading = grade("exercises/ex05_many_jobs", "exercises/ex06_delay_on_commit", cwd=project, tmp_path=project)
 
     ex05_part, ex06_part = grading.output.split("✘ ex06_delay_on_commit")
-    assert f"Hint 3/3: {ex05.hints[2]}" in ex05_part, grading.output
+    assert f"Hint 3/{len(ex05.hints)}: {ex05.hints[2]}" in ex05_part, grading.output
     assert "Hint: Change only what the exercise asks for" in ex06_part, grading.output
     assert "Hint 1/" not in ex06_part

@@ -16,9 +16,8 @@ from pathlib import Path
 from workshop_project import exercise_registry
 
 MINIMUM_MUTANTS = 6  # tests/test_mutants.py grades them
-#: Every exercise must list its promises. False while the red-team helpers fill them in (issue 16):
-#: until then only the promises that are listed are checked.
-PROMISES_REQUIRED = False
+#: Every exercise must list its promises (issue 16): on since every exercise lists them.
+PROMISES_REQUIRED = True
 
 
 def check_functions(grader: Path) -> set[str]:
