@@ -111,3 +111,13 @@ def test_a_look_at_a_learners_value_inside_inspecting_gives_its_sentence():
         sorted([Task(url="a"), Task(url="b")])
     assert str(raised.value.msg).startswith("The check could not use the ids start_tasks() returned: TypeError")
     assert raised.value.cause == "unusable_value"
+
+
+def test_a_row_on_another_database_is_named_in_order():
+    """ "task on 'second'" is the row "task 7 on 'second'", not "task on 'second' 7"."""
+    task = Task.objects.create(url="http://example.invalid/")
+    job = run_now(task.id + 1000)
+    with pytest.raises(Verdict) as raised:
+        grading.expect_found(grading.job_run(job.id), task.id, model="task on 'second'")
+    assert str(raised.value.msg).endswith(f"expected it to be given the id of task {task.id} on 'second'.")
+    assert raised.value.cause == "wrong_id"

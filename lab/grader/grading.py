@@ -142,8 +142,11 @@ def post_form(browser: Client, page: str, url: str, failing: bool = False) -> Ht
         return response
     expected = "fail with SimulatedFailure (the form's fail box)" if failing else "start a task and redirect (302)"
     if error:
-        fail(f"{describe_error(error[1], error[2])} while handling the form; expected your view to {expected}.")
-    fail(f"Your view answered {response.status_code}; expected it to {expected}.")
+        fail(
+            f"{describe_error(error[1], error[2])} while handling the form; expected your view to {expected}.",
+            cause=f"view_raised_{error[0].__name__}",
+        )
+    fail(f"Your view answered {response.status_code}; expected it to {expected}.", cause="view_answered")
 
 
 def task_id_of(response: HttpResponse) -> int:
@@ -166,7 +169,10 @@ def job_id_of(value: Any, what: str = "The value") -> str:
     """The id of the job ``value`` names (a job or its id); one sentence for anything else."""
     job_id = value.id if isinstance(value, Job) else value
     if not isinstance(job_id, str) or not job_id:
-        fail(f"{what} was {shown(value)}; expected the id of the job it enqueued (job.id, a string).")
+        fail(
+            f"{what} was {shown(value)}; expected the id of the job it enqueued (job.id, a string).",
+            cause="not_a_job_id",
+        )
     if fetch_outcome(job_id) is None:
         fail(
             f"{what} was {shown(value)}, and Redis holds no job with that id now (never enqueued, or already "
@@ -218,23 +224,31 @@ def expect_found(run: Outcome, task_id: int, model: str = "task", using: str = "
     does not exist even now was given a row that never got committed."""
     from workshop_project.tasks.models import Task
 
+    kind, _, where = model.partition(" on ")  # "task on 'second'": the row is "task 3 on 'second'"
+    row = f"{kind} {task_id}" + (f" on {where}" if where else "")
     if tuple(run.args[:1]) != (task_id,):
-        fail(f"The job was enqueued as {run.call}; expected it to be given the {model}'s id, {task_id}.")
+        given = f"the id of {row}" if where else f"the {kind}'s id, {task_id}"
+        fail(f"The job was enqueued as {run.call}; expected it to be given {given}.", cause="wrong_id")
     if run.missed_its_row:
         if not Task.objects.using(using).filter(id=task_id).exists():
             fail(
-                f"The worker ran {run.call} and it raised {run.short_type}: {model} {task_id} does not exist "
+                f"The worker ran {run.call} and it raised {run.short_type}: {row} does not exist "
                 "even now (its transaction rolled back, or the row is on another database). "
-                f"Expected the job only for a committed {model}."
+                f"Expected the job only for a committed {kind}.",
+                cause="row_never_committed",
             )
         fail(
-            f"The worker ran {run.call} before the {model} was committed and it raised {run.short_type}: "
-            f"expected the job to start only after the commit, and to find {model} {task_id}."
+            f"The worker ran {run.call} before {row} was committed and it raised {run.short_type}: "
+            f"expected the job to start only after the commit, and to find {row}.",
+            cause="ran_before_the_commit",
         )
     if run.failed:
-        fail(f"The job {run}; expected it to find {model} {task_id}.")
+        fail(f"The job {run}; expected it to find {row}.", cause="job_failed")
     if not run.finished:
-        fail(f"The job {run.call} is {run.job_status}, not finished; expected the worker to have run it.")
+        fail(
+            f"The job {run.call} is {run.job_status}, not finished; expected the worker to have run it.",
+            cause="job_not_run",
+        )
 
 
 def expect_one(job_ids: list[str], when: str) -> str:
