@@ -15,7 +15,7 @@ def sentences_for(tmp_path, slug, answer, *args):
     """Grade ``answer`` as the learner's file of ``slug``; each check's sentence ("" when it passed)."""
     project = copy_of_the_project(tmp_path / "project")
     (project / "exercises" / slug / exercise_registry.find(slug).file).write_text(answer.read_text())
-    grade(f"exercises/{slug}", *args, cwd=project, tmp_path=tmp_path)
+    sentences_for.output = grade(f"exercises/{slug}", *args, cwd=project, tmp_path=tmp_path).output
     return {
         case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}.get("sentence", "")
         for case in ET.parse(tmp_path / "junit.xml").iter("testcase")
@@ -71,3 +71,4 @@ def test_an_error_on_the_learners_thread_is_named_with_the_hint_about_it(tmp_pat
     assert said, found
     assert "your code raised ValueError: signal only works in main thread" in said[0], said[0]
     assert "exercises/ex01_reproduce/reproduce.py, line" in said[0]
+    assert "Traceback" not in sentences_for.output  # in the sentence, not as tracebacks above it
