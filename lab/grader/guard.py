@@ -107,7 +107,8 @@ def leaves_the_process_as_it_found_it(_process_as_found):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
-    with deadline.time_limit(deadline.LIMIT, "the check's set-up (importing your file) started"):
+    # Twice the check's limit: the first set-up also creates the test databases and starts servers.
+    with deadline.time_limit(2 * deadline.LIMIT, "the check's set-up (importing your file) started"):
         return (yield)
 
 
