@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from lab.testing.processes import ServiceError, free_port, running
+from lab.testing.processes import ServiceError, free_port, running, stop
 
 #: What to do when neither a system Redis nor the pip-installed Valkey is there (bin/run says the same).
 NO_REDIS_SERVER = (
@@ -96,9 +96,9 @@ def serve_redis(port, folder, stop_after_workers=3.5):
     import redis
     from rq import Worker
 
-    stop = threading.Event()
+    stopping = threading.Event()  # not `stop`: that is processes.stop, called below
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda *_: stopping.set())
     client = redis.Redis(port=port, socket_connect_timeout=1)
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,7 +109,7 @@ def serve_redis(port, folder, stop_after_workers=3.5):
         answering = client.config_get("dir").get("dir", "")
     if answering == str(folder):
         print(f"This workshop's Redis already answers on port {port}; using it.", flush=True)
-        stop.wait()  # stay up, so honcho keeps the other processes running
+        stopping.wait()  # stay up, so honcho keeps the other processes running
         return 0
     if answering is not None:
         print(SHARED_REDIS.format(port=port), file=sys.stderr, flush=True)
@@ -124,7 +124,7 @@ def serve_redis(port, folder, stop_after_workers=3.5):
         log = Path(scratch) / "server.log"  # its start-up banner is noise; its last words on a failure are not
         process = subprocess.Popen([*command, "--logfile", str(log)], start_new_session=True)
         print(f"{name} listens on redis://127.0.0.1:{port}/0 ({command[0]})", flush=True)
-        while not stop.wait(0.2):
+        while not stopping.wait(0.2):
             if process.poll() is not None:
                 last = log.read_text().strip().splitlines()[-1:] if log.exists() else []
                 print(f"{name} exited with status {process.returncode}: {' '.join(last)}", file=sys.stderr)
