@@ -104,9 +104,20 @@ def test_without_a_transaction_a_failed_enqueue_reaches_the_caller(learner, samp
             task = learner.start_task(samples.url())
         except Exception:
             return
+    task_id = getattr(task, "id", task)
+    elsewhere = [run for run in grading.runs(grading.queued_job_ids()) if tuple(run.args[:1]) == (task_id,)]
+    if elsewhere:
+        grading.fail(
+            f"With the app's job pointed at a Redis that is down ({closed}), start_task() enqueued "
+            f"{elsewhere[0].call} anyway, through a queue and connection of your own (made at import?); expected the "
+            "job enqueued through the app's job (get_url_length.delay) and, with its Redis down, the error to reach "
+            "the caller.",
+            cause="queue_cached",
+        )
     grading.fail(
         f"With no transaction and Redis down (nothing listens at {closed}), start_task() returned task "
-        f"{getattr(task, 'id', task)} without its job and without an error; expected the enqueue's error to reach "
+        f"{task_id} without its job and without an error; expected the enqueue's error to reach "
         "the caller (on_commit runs the callback at once here; robust=True would only log the failure, and the "
-        "task would wait for a job that never comes)."
+        "task would wait for a job that never comes).",
+        cause="robust",
     )
