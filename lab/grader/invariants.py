@@ -116,7 +116,8 @@ class Snapshot:
         for module in _project_modules():
             snapshot.modules[module] = (True, _state_of(module, project=True))
             for value in vars(module).values():
-                if isinstance(value, type) and value.__module__ == module.__name__:
+                # a class's methods, and a function's own attributes (an @job's .delay): patched, every caller changes
+                if isinstance(value, (type, types.FunctionType)) and value.__module__ == module.__name__:
                     snapshot.classes[f"{module.__name__}.{value.__qualname__}"] = (value, _behaviour(value))
                 queue = _job_queue(value)
                 if queue is not None and getattr(value, "__module__", None) == module.__name__:
