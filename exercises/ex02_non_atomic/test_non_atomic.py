@@ -4,7 +4,7 @@ the view answers with its task and its job; and only this view leaves the reques
 from lab.grader import grading
 from lab.grader.grading import page_path
 from workshop_project.tasks.models import Task
-from workshop_project.tasks.views import JOB_ID_HEADER
+from workshop_project.tasks.views import JOB_ID_HEADER, TaskFormView
 
 PAGE = page_path("ex02_non_atomic")
 BROKEN = page_path("broken")  # another page of the app: it must keep ATOMIC_REQUESTS
@@ -56,11 +56,20 @@ def test_only_this_view_leaves_the_request_transaction(browser, samples, amp):
     grading.expect_found(
         grading.job_run(grading.expect_one(amp.job_ids, "For one request")), grading.task_id_of(response)
     )
+    fresh = TaskFormView.as_view()  # a page made now from the app's shared view, as each exercise's page is
+    if getattr(fresh, "_non_atomic_requests", None):
+        grading.fail(
+            "With your file loaded, a page made now from the app's shared TaskFormView is marked non_atomic_requests "
+            f"({sorted(fresh._non_atomic_requests)}): every such page loses the request's transaction. Expected only "
+            'your view marked: @method_decorator(transaction.non_atomic_requests, name="dispatch") on your class.',
+            cause="not_this_view_only",
+        )
     grading.post_form(browser, BROKEN, samples.url())
     broken = grading.job_run(amp.job_ids[-1])
     if not broken.missed_its_row:
         grading.fail(
             f"With your file loaded, the app's broken page ({BROKEN}) no longer runs in the request's transaction: "
             f"its job {broken}, before that request committed. Expected only your view to leave ATOMIC_REQUESTS "
-            "(non_atomic_requests on this one view), not every view of the project."
+            "(non_atomic_requests on this one view), not every view of the project.",
+            cause="not_this_view_only",
         )
