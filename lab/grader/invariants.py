@@ -116,9 +116,11 @@ class Snapshot:
         for module in _project_modules():
             snapshot.modules[module] = (True, _state_of(module, project=True))
             for value in vars(module).values():
-                # a class's methods, and a function's own attributes (an @job's .delay): patched, every caller changes
+                # a class's methods, a function's own attributes (an @job's .delay, a view's _non_atomic_requests)
                 if isinstance(value, (type, types.FunctionType)) and value.__module__ == module.__name__:
-                    snapshot.classes[f"{module.__name__}.{value.__qualname__}"] = (value, _behaviour(value))
+                    for owner in [value, *(v for v in vars(value).values() if isinstance(v, types.FunctionType))]:
+                        key = f"{module.__name__}.{owner.__qualname__}"  # a wrapper first, not its __wrapped__
+                        snapshot.classes.setdefault(key, (owner, _behaviour(owner)))
                 queue = _job_queue(value)
                 if queue is not None and getattr(value, "__module__", None) == module.__name__:
                     snapshot.commit_modes[f"{module.__name__}.{value.__name__}"] = (queue, queue._commit_mode)
@@ -228,7 +230,9 @@ class Snapshot:
 
 def _behaviour(cls: type) -> dict:
     """A class's methods and descriptors (not its data: Django's Manager counts its instances in a
-    class attribute, a change that is nobody's doing)."""
+    class attribute, a change that is nobody's doing); every attribute of a function."""
+    if isinstance(cls, types.FunctionType):
+        return dict(vars(cls))
     return {name: value for name, value in vars(cls).items() if callable(value) or hasattr(type(value), "__get__")}
 
 
