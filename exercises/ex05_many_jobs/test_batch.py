@@ -65,7 +65,7 @@ def expect_started(returned, urls, task_ids):
     ids = [getattr(task, "id", task) for task in returned] if isinstance(returned, list) else returned
     if ids != task_ids:
         grading.fail(
-            f"For the URLs {len(urls)} given, start_tasks() returned {grading.shown(ids)} (task ids); expected the "
+            f"For the {len(urls)} URLs given, start_tasks() returned {grading.shown(ids)} (task ids); expected the "
             f"tasks it started, in the order of the URLs: {task_ids}.",
             cause="each_url",
         )
