@@ -18,6 +18,7 @@ JUPYTER_CONFIG_PATH, so they apply on top of a learner's own ``~/.jupyter`` (its
 import os
 import shutil
 import sys
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LESSONS = "notebooks/"
@@ -44,6 +45,11 @@ def strip_lesson_outputs(model, path, **_):
 
 c = get_config()  # noqa: F821 (traitlets defines it for a config file)
 c.ContentsManager.pre_save_hook = strip_lesson_outputs
+# The hook reaches the ContentsManager twice at start-up, and traitlets then warned under every `make up` that
+# strip_lesson_outputs overrode itself. Only that line is hidden: a learner's own hook replaced still warns.
+warnings.filterwarnings(
+    "ignore", r"Overriding existing pre_save_hook \(strip_lesson_outputs\) with a new one \(strip_lesson_outputs\)"
+)
 
 # The Python this server runs on is the workshop's (.venv/bin in local mode, /opt/venv/bin in Docker).
 os.environ["WORKSHOP_PYTHON_BIN"] = os.path.dirname(sys.executable)

@@ -26,7 +26,7 @@ LESSON = "notebooks/00_welcome.ipynb"
 
 @pytest.fixture(scope="module")
 def jupyterlab():
-    """``bin/run jupyter`` on a free port, with a pyenv-like ``~/.bashrc``; yields (url, session, shims)."""
+    """``bin/run jupyter`` on a free port, with a pyenv-like ``~/.bashrc``; yields (url, session, shims, log)."""
     port = testing.free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="workshop-jupyter-home-") as home:
@@ -66,7 +66,7 @@ def jupyterlab():
             session = requests.Session()
             session.get(f"{url}/lab", timeout=30)  # as a browser: the _xsrf cookie every POST/PUT carries
             session.headers["X-XSRFToken"] = session.cookies.get("_xsrf", "")
-            yield url, session, shims
+            yield url, session, shims, log_path
 
 
 async def terminal_says(url, session, command, timeout=60):
@@ -92,7 +92,7 @@ async def terminal_says(url, session, command, timeout=60):
 
 
 def test_the_terminal_finds_the_workshops_python_before_a_pyenv_shim(jupyterlab):
-    url, session, shims = jupyterlab
+    url, session, shims, _ = jupyterlab
     said = asyncio.run(terminal_says(url, session, "command -v python pytest"))
     found = [line.strip() for line in said.splitlines() if line.strip().endswith(("/python", "/pytest"))][-2:]
     # The folder each is in, links resolved (a worktree's .venv may be a link to another checkout's).
@@ -114,8 +114,16 @@ def notebook_with_outputs(model):
     return {"type": "notebook", "format": "json", "content": notebook}
 
 
+def test_the_servers_log_has_no_warning_about_the_workshops_own_save_hook(jupyterlab):
+    """The hook reaches the ContentsManager twice at start-up; the second time traitlets warned that
+    strip_lesson_outputs overrode itself, under every `make up`: a learner reads that as something wrong."""
+    *_, log_path = jupyterlab
+    log = log_path.read_text()
+    assert "pre_save_hook" not in log, f"JupyterLab's log warns about the save hook:\n{log[-2000:]}"
+
+
 def test_a_lesson_saved_by_jupyterlab_stays_as_committed(jupyterlab):
-    url, session, _ = jupyterlab
+    url, session, _, _ = jupyterlab
     path = BASE_DIR / LESSON
     committed = path.read_bytes()
     model = session.get(f"{url}/api/contents/{LESSON}", timeout=30).json()
@@ -132,7 +140,7 @@ def test_a_lesson_saved_by_jupyterlab_stays_as_committed(jupyterlab):
 
 
 def test_a_notebook_outside_the_lessons_keeps_its_outputs(jupyterlab):
-    url, session, _ = jupyterlab
+    url, session, _, _ = jupyterlab
     model = session.get(f"{url}/api/contents/{LESSON}", timeout=30).json()
     scratch = "data/jupyter-config-test.ipynb"  # data/ is the learner's, and ignored by git
     try:
