@@ -59,9 +59,11 @@ def tool(learner, *args):
 
 def not_yet(run, after):
     """The job had not run to its end when the block ended: still running, or never taken."""
-    if run.job_status == "started":
+    taken = run.job_status == "queued" and run.job_id not in grading.queued_job_ids()
+    if run.job_status == "started" or taken:
+        state = "taken from the queue but not run yet" if taken else "still running (rq: started)"
         grading.fail(
-            f"{after}, {run.call} was still running (rq: started): your tool went on before its worker had "
+            f"{after}, {run.call} was {state}: your tool went on before its worker had "
             "finished. Expected it to wait for the worker itself (join() its thread), not for a time or a queue "
             "that looks empty.",
             cause="did_not_wait",
