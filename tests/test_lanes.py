@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from lab.testing.lanes import merged_durations
+from lab.testing.lanes import measured
 from tests.conftest import process_env
 
 PROBE = """
@@ -18,13 +18,17 @@ def test_{name}_second():
 """
 
 
-def test_a_lane_s_new_durations_replace_the_stored_ones(tmp_path):
-    lane = tmp_path / "lane1.json"
-    lane.write_text('{"a": 1.0, "b": 7.5}')
-    assert merged_durations({"a": 1.0, "b": 2.0, "c": 3.0}, [lane, tmp_path / "absent.json"]) == {
-        "a": 1.0,
-        "b": 7.5,
-        "c": 3.0,
+def test_durations_come_from_the_junit_report_set_up_included(tmp_path):
+    report = tmp_path / "lane1.xml"
+    report.write_text(
+        '<testsuites><testsuite tests="2">'
+        '<testcase classname="tests.test_lanes" name="test_x[a]" time="612.5"/>'
+        '<testcase classname="tests.browser.test_learner_path" name="test_y" time="3.25"/>'
+        "</testsuite></testsuites>"
+    )
+    assert measured([report, tmp_path / "absent.xml"]) == {
+        "tests/test_lanes.py::test_x[a]": 612.5,
+        "tests/browser/test_learner_path.py::test_y": 3.25,
     }
 
 

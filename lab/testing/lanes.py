@@ -31,7 +31,7 @@ from pathlib import Path
 from lab.testing.processes import BASE_DIR
 
 NOTHING_COLLECTED = 5
-#: What each test took, as pytest-split stores it (``make durations``); lanes are cut from it.
+#: What each test took (``make durations``), in pytest-split's format; lanes are cut from it.
 DURATIONS = BASE_DIR / "tests" / ".test_durations"
 
 
@@ -49,15 +49,29 @@ def tally(junit: Path) -> dict[str, int]:
     return counts
 
 
-def merged_durations(stored: dict[str, float], lane_files: list[Path]) -> dict[str, float]:
-    """The stored durations, with every duration a lane measured anew."""
-    merged = dict(stored)
-    for path in lane_files:
-        if path.exists():
-            for test, seconds in json.loads(path.read_text()).items():
-                if seconds != stored.get(test):
-                    merged[test] = seconds
-    return merged
+def node_id(classname: str, name: str) -> str:
+    """A JUnit test case's pytest node id: ``tests.browser.test_x.TestY`` + ``test_z`` ->
+    ``tests/browser/test_x.py::TestY::test_z`` (the longest dotted prefix that is a file)."""
+    parts = classname.split(".")
+    for cut in range(len(parts), 0, -1):
+        path = "/".join(parts[:cut]) + ".py"
+        if (BASE_DIR / path).is_file():
+            return "::".join([path, *parts[cut:], name])
+    return "::".join([classname.replace(".", "/") + ".py", name])
+
+
+def measured(junit_files: list[Path]) -> dict[str, float]:
+    """What each test took, set-up and tear-down included, from the lanes' JUnit reports.
+
+    Not pytest-split's own ``--store-durations``: it leaves out a set-up over
+    ten minutes, which is exactly the one a lane must know about (the mutant
+    suite grades every mutant in its module fixture)."""
+    durations = {}
+    for junit in junit_files:
+        if junit.exists():
+            for case in ET.parse(junit).getroot().iter("testcase"):
+                durations[node_id(case.get("classname", ""), case.get("name", ""))] = float(case.get("time", 0))
+    return durations
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,17 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     stored = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
     running = []
     for number in range(1, options.lanes + 1):
-        junit, durations = folder / f"lane{number}.xml", folder / f"lane{number}.json"
-        durations.write_text(json.dumps(stored))
+        junit = folder / f"lane{number}.xml"
         command = [sys.executable, "-m", "lab.testing", *(["--postgres"] if options.postgres else [])]
         command += ["--", sys.executable, "-m", "pytest", f"--junitxml={junit}"]
         command += [f"--splits={options.lanes}", f"--group={number}", "--splitting-algorithm=duration_based_chunks"]
-        command += [f"--durations-path={durations}", *(["--store-durations"] if options.store_durations else [])]
+        command += [f"--durations-path={DURATIONS}"]
         log = (folder / f"lane{number}.log").open("w")
         process = subprocess.Popen([*command, *args], stdout=log, stderr=subprocess.STDOUT)
-        running.append((number, process, log, junit, durations, time.monotonic()))
+        running.append((number, process, log, junit, time.monotonic()))
     statuses, totals = [], dict.fromkeys(("passed", "failed", "errors", "skipped"), 0)
-    for number, process, log, junit, _, started in running:
+    for number, process, log, junit, started in running:
         status = process.wait()
         log.close()
         print(f"\n===== lane {number} of {options.lanes}: exit {status} after {time.monotonic() - started:.0f} s =====")
@@ -92,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in tally(junit).items():
             totals[key] += value
     if options.store_durations:
-        merged = merged_durations(stored, [lane[4] for lane in running])
+        merged = {**stored, **measured([lane[3] for lane in running])}
         DURATIONS.write_text(json.dumps(merged, sort_keys=True, indent=1) + "\n")
         print(f"stored the durations of {len(merged)} tests in {DURATIONS.relative_to(BASE_DIR)}")
     failing = [s for s in statuses if s not in (0, NOTHING_COLLECTED)]
