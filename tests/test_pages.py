@@ -81,6 +81,15 @@ def test_the_labs_tasks_are_kept_apart_from_yours():
     assert f'id="task-{labs[TASK_ID_HEADER]}"' in everything
 
 
+def test_a_task_a_notebook_creates_with_the_orm_is_the_labs(monkeypatch):
+    """Lesson 02 creates rows in the kernel (its stale read, its queue no worker reads); the page listed
+    them as "pending for 5 minutes: is the worker running?" while the worker ran fine."""
+    monkeypatch.setenv("WORKSHOP_LAB_KERNEL", "1")  # what the Shell-Plus kernel's spec sets (lab/stack/kernel.py)
+    task = Task.objects.create(url="http://127.0.0.1:9/")
+    assert task.lab
+    assert f'id="task-{task.id}"' not in Client().get(web.page_path("on_commit")).content.decode()
+
+
 def test_the_exercise_index_links_every_exercise_page():
     page = html.unescape(Client().get("/exercises/").content.decode())
     for exercise in exercise_registry.load():

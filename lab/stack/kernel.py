@@ -35,6 +35,8 @@ def spec() -> KernelSpec:
             "DJANGO_SETTINGS_MODULE": "workshop_project.settings",
             "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
             "PYTHONPATH": str(settings.BASE_DIR),
+            # Tasks a lesson's cells create are the lab's, kept off the learner's list (tasks.models.current_is_lab).
+            "WORKSHOP_LAB_KERNEL": "1",
         }
     )
     return kernel
