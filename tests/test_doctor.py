@@ -92,3 +92,20 @@ def test_without_redis_server_on_path_the_pip_installed_valkey_serves(monkeypatc
         connection = redis.Redis.from_url(url)
         assert connection.ping()
         assert connection.info("server")["server_name"] == "valkey"
+
+
+def test_with_no_worker_just_after_a_save_doctor_says_it_is_restarting(monkeypatch, settings):
+    """A learner's save restarts the worker for a few seconds; doctor run then said "start the stack with
+    `make up`" while the stack was up (seen after `workshop reset` in the walkthrough)."""
+    from datetime import UTC, datetime
+
+    from lab.stack import doctor as stack_doctor
+
+    changed = settings.BASE_DIR / "exercises" / "ex01_reproduce" / "reproduce.py"
+    monkeypatch.setattr(stack_doctor, "newest_source", lambda: (changed, datetime.now(UTC)))
+    with testing.redis_server() as url:  # a Redis no worker listens on
+        settings.RQ_QUEUES = {**settings.RQ_QUEUES, "default": {**settings.RQ_QUEUES["default"], "URL": url}}
+        [check] = stack_doctor.check_workers()
+    assert not check.ok
+    assert "restarts after exercises/ex01_reproduce/reproduce.py changed" in check.message, check.message
+    assert "make up" not in check.message

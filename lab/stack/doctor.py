@@ -61,6 +61,10 @@ def check_web():
     return Check("web", True, f"answers at {settings.WORKSHOP_WEB_URL}")
 
 
+#: How long after a change to the sources a missing worker is taken for one restarting (its start takes ~5 s).
+RESTART_SECONDS = 20
+
+
 def newest_source():
     """The most recently changed Python file the worker may run, and when."""
     files = [path for folder in sources.FOLDERS for path in (settings.BASE_DIR / folder).rglob("*.py")]
@@ -71,15 +75,16 @@ def newest_source():
 def check_workers():
     queue = django_rq.get_queue("default")
     workers = Worker.all(queue=queue)
-    if not workers:
-        return [
-            Check(
-                "worker",
-                False,
-                f"no rq worker listens on queue 'default' at {settings.RQ_QUEUES['default']['URL']}: {START_STACK}",
-            )
-        ]
     path, changed = newest_source()
+    if not workers:
+        since = (datetime.now(UTC) - changed).total_seconds()
+        if since < RESTART_SECONDS:  # a save restarts the worker: the stack is up, the worker back in seconds
+            relative = Path(path).relative_to(settings.BASE_DIR)
+            why = f"it restarts after {relative} changed {since:.0f} s ago; run this again in a few seconds"
+        else:
+            why = START_STACK
+        url = settings.RQ_QUEUES["default"]["URL"]
+        return [Check("worker", False, f"no rq worker listens on queue 'default' at {url}: {why}")]
     started = max(worker.birth_date for worker in workers)
     if started.tzinfo is None:
         started = started.replace(tzinfo=UTC)
