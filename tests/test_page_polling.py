@@ -78,7 +78,11 @@ def a_task_whose_job_failed_before_its_commit(connection):
 
     On a queue of this test's own (the project's queue class, which notes the task's job), so the
     session's live worker, on "default", cannot take the job after the row exists."""
-    task_id = Task.objects.create(url="http://127.0.0.1:9/").id + 1
+    # An id the database has handed out already: on PostgreSQL, a row created later by its
+    # sequence would otherwise be given this explicit id again (duplicate key).
+    reserved = Task.objects.create(url="http://127.0.0.1:9/")
+    task_id = reserved.id
+    reserved.delete()
     queue = TaskQueue("page-polling", connection=connection)
     queue.enqueue_job(queue.create_job(get_url_length, args=(task_id,)))  # (not in RQ_QUEUES: no .enqueue)
     SimpleWorker([queue], connection=connection).work(burst=True)
