@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
-from lab.testing import BASE_DIR, running, wait_until
+from lab.testing import project_process, wait_until
 from workshop_project.tasks import celery_jobs
 from workshop_project.tasks.forms import default_url
 from workshop_project.tasks.models import Task
@@ -71,15 +71,7 @@ def worker(name: str) -> Iterator[subprocess.Popen]:
         "--loglevel=WARNING",
     ]
     env = {**os.environ, "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS)}
-    with running(
-        command,
-        f"the lesson's Celery worker {name}",
-        _answers,
-        env=env,
-        cwd=BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as process:
+    with project_process(command, f"the lesson's Celery worker {name}", _answers, env) as process:
         yield process
 
 

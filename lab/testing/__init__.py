@@ -11,7 +11,16 @@ and nothing else of the lab's.
 - ``queue_workers``: lesson 13's Celery worker and django-tasks-db's worker (imported by its own name).
 """
 
-from lab.testing.processes import BASE_DIR, START_TIMEOUT, ServiceError, free_port, running, stop, wait_until
+from lab.testing.processes import (
+    BASE_DIR,
+    START_TIMEOUT,
+    ServiceError,
+    free_port,
+    project_process,
+    running,
+    stop,
+    wait_until,
+)
 from lab.testing.redis_servers import (
     NO_REDIS_SERVER,
     SHARED_REDIS,
@@ -33,6 +42,7 @@ __all__ = [
     "free_port",
     "main",
     "postgres_server",
+    "project_process",
     "redis_binary",
     "redis_command",
     "redis_server",

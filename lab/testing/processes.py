@@ -57,3 +57,12 @@ def running(command, what, ready, env=None, **popen):
         yield process
     finally:
         stop(process)
+
+
+@contextlib.contextmanager
+def project_process(command, what, ready, env=None):
+    """:func:`running` for one of this project's processes: run from its folder, its output discarded."""
+    with running(
+        command, what, ready, env=env, cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as process:
+        yield process

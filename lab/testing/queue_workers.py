@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-from .processes import BASE_DIR, running
+from .processes import project_process
 
 CELERY_COMMAND = ["-m", "celery", "-A", "workshop_project.celery", "worker", "--pool=solo"]
 CELERY_OPTIONS = ["--without-gossip", "--without-mingle", "--loglevel=WARNING"]
@@ -41,15 +41,7 @@ def _db_worker_answers() -> bool:
 def celery_worker(env: dict[str, str], name: str = "celery") -> Iterator[subprocess.Popen]:
     """A real Celery worker process on ``env``'s settings; entered once it has answered a ping."""
     command = [sys.executable, *CELERY_COMMAND, "--hostname", f"{name}@%h", *CELERY_OPTIONS]
-    with running(
-        command,
-        "the Celery worker",
-        _celery_answers,
-        env=env,
-        cwd=BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as process:
+    with project_process(command, "the Celery worker", _celery_answers, env) as process:
         yield process
 
 
@@ -65,13 +57,5 @@ def db_worker(env: dict[str, str], interval: float = 0.5) -> Iterator[subprocess
         "--no-reload",
         "--no-startup-delay",
     ]
-    with running(
-        command,
-        "django-tasks-db's worker",
-        _db_worker_answers,
-        env=env,
-        cwd=BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as process:
+    with project_process(command, "django-tasks-db's worker", _db_worker_answers, env) as process:
         yield process

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lab.testing.processes import BASE_DIR, ServiceError, free_port, running
+from lab.testing.processes import ServiceError, free_port, project_process, running
 from lab.testing.redis_servers import redis_server
 
 
@@ -98,15 +98,7 @@ def web_server(env, port=None):
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
     env = {**env, "WORKSHOP_WEB_URL": url}
-    with running(
-        command,
-        "the web server",
-        lambda: requests.get(f"{url}/healthz", timeout=2).ok,
-        env=env,
-        cwd=BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ):
+    with project_process(command, "the web server", lambda: requests.get(f"{url}/healthz", timeout=2).ok, env):
         yield url
 
 
@@ -121,15 +113,7 @@ def rq_worker(env, queue_connection, queue="default"):
     def registered():
         return any(worker.name not in before for worker in Worker.all(connection=queue_connection))
 
-    with running(
-        command,
-        "the rq worker",
-        registered,
-        env=env,
-        cwd=BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as process:
+    with project_process(command, "the rq worker", registered, env) as process:
         yield process
 
 
