@@ -18,7 +18,7 @@ What is watched, and why:
 - Every attribute of the project's modules (``workshop_project``; containers by
   their items), the attributes of its classes, and the functions and classes
   of what the exercises are about (rq, django-rq, Django's ``transaction``,
-  models and connections, the clock).
+  models and connections, the clock, Celery's ``Task``).
 - The commit mode of the queue behind each of the project's ``@job`` functions.
 - The process's signal handlers (rq's worker installs its own on the main thread).
 """
@@ -55,7 +55,7 @@ LIBRARY_CLASSES = (
     *("rq.queue.Queue", "rq.job.Job", "rq.worker.base.BaseWorker", "rq.worker.Worker", "rq.worker.SimpleWorker"),
     *("django_rq.queues.DjangoRQ", "django.db.models.Model", "django.db.models.QuerySet"),
     *("django.db.models.manager.BaseManager", "django.db.transaction.Atomic"),
-    *("django.db.backends.base.base.BaseDatabaseWrapper", "django.test.client.Client"),
+    *("django.db.backends.base.base.BaseDatabaseWrapper", "django.test.client.Client", "celery.app.task.Task"),
 )
 # pytest-django blocks and unblocks the database by swapping ensure_connection: not the learner's doing.
 IGNORED_ATTRIBUTES = {"__dict__", "__weakref__", "__abstractmethods__", "_abc_impl", "ensure_connection"}
