@@ -30,8 +30,8 @@ Try it live:  /exercises/ex10_celery/ on the web app, with the Celery worker run
 Grade it:     pytest exercises/ex10_celery
 """
 
-from functools import partial  # noqa: F401
 import time  # noqa: F401
+from functools import partial  # noqa: F401
 
 from celery.contrib.testing.worker import start_worker  # noqa: F401
 from django.db import transaction  # noqa: F401

@@ -30,8 +30,8 @@ Try it live:  /exercises/ex10_celery/ on the web app, with the Celery worker run
 Grade it:     pytest exercises/ex10_celery
 """
 
-from functools import partial  # noqa: F401
 import time  # noqa: F401
+from functools import partial  # noqa: F401
 
 from celery.contrib.testing.worker import start_worker  # noqa: F401
 from django.db import transaction  # noqa: F401
@@ -60,4 +60,5 @@ def check_view(client, page, url):
         client.post(page, {"url": url})
         assert ping.delay().get(timeout=10) == "pong", "the worker did not answer the ping"
         task = Task.objects.exclude(result=None).order_by("-id").first()
-        assert task is not None and task.result == "OK", f"no task was measured: {task!r}"
+        assert task is not None, "no task was measured"
+        assert task.result == "OK", f"the newest task was not measured: {task.result!r}"

@@ -30,9 +30,10 @@ Try it live:  /exercises/ex10_celery/ on the web app, with the Celery worker run
 Grade it:     pytest exercises/ex10_celery
 """
 
-from functools import partial  # noqa: F401
 import time  # noqa: F401
+from functools import partial  # noqa: F401
 
+from celery.app.task import Task as CeleryTask  # noqa: E402
 from celery.contrib.testing.worker import start_worker  # noqa: F401
 from django.db import transaction  # noqa: F401
 
@@ -41,8 +42,6 @@ from workshop_project.tasks.celery_jobs import measure_task, ping  # noqa: F401
 from workshop_project.tasks.enqueue_ways import hold  # noqa: F401
 from workshop_project.tasks.models import Task  # noqa: F401
 from workshop_project.tasks.views import TaskFormView
-
-from celery.app.task import Task as CeleryTask  # noqa: E402
 
 _send_now = getattr(CeleryTask.delay, "send_now", CeleryTask.delay)  # patched once, however often imported
 
