@@ -1,15 +1,22 @@
-"""The recipes' own test databases on PostgreSQL: ``recipe_test_<name>``, not ``test_<name>``.
+"""The recipes' own test databases: ``recipe-test-<name>.sqlite3`` / ``recipe_test_<name>``.
 
 A recipe is pytest run by a lesson, and also by the project's own tests
-(tests/test_your_test.py) from inside a pytest session whose ``test_<name>``
-database is open: pytest-django could neither create nor drop it there
-(Django exits with status 2). SQLite's test databases are per process already.
+(tests/test_your_test.py) from inside a pytest session whose test databases
+are open (the live web, worker and relay hold them too). pytest-django would
+recreate those same databases under them: Django exits with status 2 on
+PostgreSQL, and SQLite answers "disk I/O error" for the file deleted under
+its readers.
 """
+
+from pathlib import Path
 
 from django.conf import settings
 
 
 def pytest_configure(config):
     for database in settings.DATABASES.values():
-        if not database["ENGINE"].endswith("sqlite3"):
-            database.setdefault("TEST", {})["NAME"] = f"recipe_test_{database['NAME']}"
+        test = database.setdefault("TEST", {})
+        if database["ENGINE"].endswith("sqlite3") and test.get("NAME"):
+            test["NAME"] = str(Path(test["NAME"]).with_name(f"recipe-{Path(test['NAME']).name}"))
+        elif not database["ENGINE"].endswith("sqlite3"):
+            test["NAME"] = f"recipe_test_{database['NAME']}"
